@@ -1,0 +1,93 @@
+import Foundation
+import GatehouseModel
+
+/// A resource the CLI can print: its kind-specific table columns, and the form that is safe
+/// to show.
+public protocol DisplayableResource: Resource {
+    /// The columns between NAME (and ORG) and REVISION/AGE: what tells one resource from another.
+    static var detailColumns: [TableColumn<Self>] { get }
+
+    /// The resource as it may be printed. Secrets drop their values here: whatever path a
+    /// secret takes to the screen, its values never get there.
+    func redactedForDisplay() -> Self
+}
+
+extension DisplayableResource {
+    public func redactedForDisplay() -> Self { self }
+}
+
+/// One column of a table: its header and how a row's cell reads.
+public struct TableColumn<Row>: Sendable {
+    public var header: String
+    public var cell: @Sendable (Row) -> String
+
+    public init(_ header: String, cell: @escaping @Sendable (Row) -> String) {
+        self.header = header
+        self.cell = cell
+    }
+}
+
+extension Org: DisplayableResource {
+    public static var detailColumns: [TableColumn<Org>] {
+        [TableColumn("DISPLAY NAME") { $0.displayName ?? "" }]
+    }
+}
+
+extension Function: DisplayableResource {
+    public static var detailColumns: [TableColumn<Function>] {
+        [
+            TableColumn("RUNTIME") { $0.runtime.rawValue },
+            TableColumn("URL") { $0.http?.url ?? "" },
+            TableColumn("TIMEOUT") { TableCell.duration(milliseconds: $0.effectiveTimeoutMs) },
+        ]
+    }
+}
+
+extension Route: DisplayableResource {
+    public static var detailColumns: [TableColumn<Route>] {
+        [
+            TableColumn("FUNCTION") { $0.function },
+            TableColumn("PATHS") { TableCell.list($0.paths) },
+            // An empty list means "all methods" / "the org's prefix", so say that.
+            TableColumn("METHODS") { TableCell.list($0.methods ?? [], empty: "ALL") },
+            TableColumn("HOSTS") { TableCell.list($0.hosts ?? [], empty: "(org prefix)") },
+        ]
+    }
+}
+
+extension Secret: DisplayableResource {
+    public static var detailColumns: [TableColumn<Secret>] {
+        [TableColumn("KEYS") { TableCell.list($0.keys ?? $0.values?.keys.sorted() ?? []) }]
+    }
+
+    public func redactedForDisplay() -> Secret { redacted() }
+}
+
+/// How cell values are written.
+public enum TableCell {
+    public static func list(_ items: [String], empty: String = "") -> String {
+        items.isEmpty ? empty : items.joined(separator: ",")
+    }
+
+    /// `30s`, `1m30s`, `250ms`: the shortest exact form.
+    public static func duration(milliseconds: Int) -> String {
+        guard milliseconds % 1000 == 0 else { return "\(milliseconds)ms" }
+        let seconds = milliseconds / 1000
+        if seconds < 60 { return "\(seconds)s" }
+        let minutes = seconds / 60, rest = seconds % 60
+        return rest == 0 ? "\(minutes)m" : "\(minutes)m\(rest)s"
+    }
+
+    /// Age as kubectl shows it: the largest unit, `45s`, `12m`, `5h`, `3d`, `2y`.
+    public static func age(since date: Date?, now: Date) -> String {
+        guard let date else { return "" }
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m"
+        case ..<86_400: return "\(seconds / 3600)h"
+        case ..<(365 * 86_400): return "\(seconds / 86_400)d"
+        default: return "\(seconds / (365 * 86_400))y"
+        }
+    }
+}

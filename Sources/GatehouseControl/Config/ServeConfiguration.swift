@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+
+/// The settings of `gatehouse serve`.
+///
+/// Built by `ServeConfiguration.load(configFile:environment:flags:)` from, in rising precedence,
+/// these defaults, a YAML file, `GATEHOUSE_*` environment variables and command-line flags.
+/// Relative paths are relative to the working directory of the process.
+public struct ServeConfiguration: Hashable, Sendable {
+    public static let defaultMaxBodyBytes = 10 * 1024 * 1024
+
+    /// Where the embedded store keeps its database.
+    public var dataDir: String
+    /// Where the development CA and server certificate are generated (when no certificates are
+    /// configured).
+    public var certsDir: String
+    /// The edge listener (TLS; HTTP/2 and HTTP/1.1 by ALPN).
+    public var publicAddr: String
+    /// The control listener (TLS): admin API, auth endpoints, console, metrics.
+    public var adminAddr: String
+    /// An optional cleartext edge listener (HTTP/1.1 and h2c), for deployments behind a proxy
+    /// that terminates TLS.
+    public var plainAddr: String?
+    /// The largest request body the edge accepts.
+    public var maxBodyBytes: Int
+    /// How long in-flight requests may run after a shutdown signal before connections are closed.
+    public var shutdownGraceSeconds: Double
+    /// How clients reach the control listener (OAuth redirect URIs, token issuer, links). `nil`
+    /// derives it from `adminAddr`; see `resolvedExternalURL(boundAdminPort:)`.
+    public var externalURL: String?
+    /// A swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String
+    public var tls: TLSSettings
+
+    public init(
+        dataDir: String = "./data",
+        certsDir: String = "./certs",
+        publicAddr: String = "0.0.0.0:8443",
+        adminAddr: String = "0.0.0.0:9443",
+        plainAddr: String? = nil,
+        maxBodyBytes: Int = ServeConfiguration.defaultMaxBodyBytes,
+        shutdownGraceSeconds: Double = 10,
+        externalURL: String? = nil,
+        logLevel: String = "info",
+        tls: TLSSettings = TLSSettings()
+    ) {
+        self.dataDir = dataDir
+        self.certsDir = certsDir
+        self.publicAddr = publicAddr
+        self.adminAddr = adminAddr
+        self.plainAddr = plainAddr
+        self.maxBodyBytes = maxBodyBytes
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.externalURL = externalURL
+        self.logLevel = logLevel
+        self.tls = tls
+    }
+}
+
+// Typed views of the settings. They throw only for a configuration that was built by hand and
+// never validated; `load` validates every value before returning.
+extension ServeConfiguration {
+    public var publicListenAddress: ListenAddress {
+        get throws(ConfigurationError) { try ListenAddress(parsing: publicAddr) }
+    }
+
+    public var adminListenAddress: ListenAddress {
+        get throws(ConfigurationError) { try ListenAddress(parsing: adminAddr) }
+    }
+
+    public var plainListenAddress: ListenAddress? {
+        get throws(ConfigurationError) { try plainAddr.map { addr throws(ConfigurationError) in try ListenAddress(parsing: addr) } }
+    }
+
+    public var loggerLevel: Logger.Level {
+        get throws(ConfigurationError) {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ConfigurationError(key: ServeSetting.logLevel.rawValue, reason: Self.logLevelReason(logLevel))
+            }
+            return level
+        }
+    }
+
+    public var certsDirectory: URL { URL(fileURLWithPath: certsDir, isDirectory: true) }
+    public var dataDirectory: URL { URL(fileURLWithPath: dataDir, isDirectory: true) }
+
+    /// The URL clients use to reach the control listener: `externalURL` when set, otherwise
+    /// `https://<admin host>:<port>`, with `localhost` standing in for a wildcard bind address.
+    /// Pass the port the listener actually bound when `adminAddr` asks for an ephemeral port.
+    public func resolvedExternalURL(boundAdminPort: Int? = nil) throws(ConfigurationError) -> String {
+        if let externalURL { return externalURL }
+        let address = try adminListenAddress
+        let host = address.isWildcard ? "localhost" : (address.isIPv6 ? "[\(address.host)]" : address.host)
+        return "https://\(host):\(boundAdminPort ?? address.port)"
+    }
+
+    static func logLevelReason(_ value: String) -> String {
+        let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        return "unknown log level '\(value)' (expected one of \(names))"
+    }
+}

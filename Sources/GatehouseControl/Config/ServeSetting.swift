@@ -1,0 +1,35 @@
+/// The scalar settings of `gatehouse serve`, with the names each source spells them by.
+/// The raw value is the YAML key.
+enum ServeSetting: String, CaseIterable, Sendable {
+    case dataDir, certsDir, publicAddr, adminAddr, plainAddr
+    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel
+
+    var environmentVariable: String {
+        switch self {
+        case .dataDir: "GATEHOUSE_DATA_DIR"
+        case .certsDir: "GATEHOUSE_CERTS_DIR"
+        case .publicAddr: "GATEHOUSE_PUBLIC_ADDR"
+        case .adminAddr: "GATEHOUSE_ADMIN_ADDR"
+        case .plainAddr: "GATEHOUSE_PLAIN_ADDR"
+        case .maxBodyBytes: "GATEHOUSE_MAX_BODY_BYTES"
+        case .shutdownGraceSeconds: "GATEHOUSE_SHUTDOWN_GRACE_SECONDS"
+        case .externalURL: "GATEHOUSE_EXTERNAL_URL"
+        case .logLevel: "GATEHOUSE_LOG_LEVEL"
+        }
+    }
+
+    enum ValueType { case string, integer, number }
+
+    var valueType: ValueType {
+        switch self {
+        case .maxBodyBytes: .integer
+        case .shutdownGraceSeconds: .number
+        default: .string
+        }
+    }
+
+    /// The key a `ConfigurationError` names for a value that came from `source`.
+    func key(in source: ConfigurationError.Source) -> String {
+        source == .environment ? environmentVariable : rawValue
+    }
+}

@@ -1,0 +1,67 @@
+import Logging
+import NIOCore
+import NIOSSL
+
+/// What the edge needs on one event loop: the current snapshot and the upstream pool. Only
+/// touched on its own loop, so the request path takes no locks.
+final class EdgeLoopState {
+    var snapshot: Snapshot
+    let pool: UpstreamPool
+    let settings: EdgeSettings
+
+    init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings) {
+        self.snapshot = snapshot
+        self.pool = pool
+        self.settings = settings
+    }
+}
+
+public struct EdgeSettings: Sendable {
+    public var maxBodyBytes: Int
+    public var logger: Logger
+
+    public init(maxBodyBytes: Int, logger: Logger) {
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+}
+
+/// One `EdgeLoopState` per event loop of the edge's group, and the way new snapshots reach them.
+public final class EdgeLoops: Sendable {
+    private let states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>]
+
+    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: NIOSSLContext?) {
+        var states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>] = [:]
+        for loop in group.makeIterator() {
+            // NIOLoopBound's initializer must run on the loop; build the state there.
+            let bound = try! loop.submit {
+                NIOLoopBound(
+                    EdgeLoopState(
+                        snapshot: .empty, pool: UpstreamPool(eventLoop: loop, tlsContext: upstreamTLS),
+                        settings: settings), eventLoop: loop)
+            }.wait()
+            states[ObjectIdentifier(loop)] = bound
+        }
+        self.states = states
+    }
+
+    func state(for loop: any EventLoop) -> EdgeLoopState {
+        guard let bound = states[ObjectIdentifier(loop)] else {
+            preconditionFailure("edge channel on a loop outside the edge's group")
+        }
+        return bound.value
+    }
+
+    /// Hands a new snapshot to every loop; requests already routed keep the one they started with.
+    func publish(_ snapshot: Snapshot) {
+        for bound in states.values {
+            bound.eventLoop.execute { bound.value.snapshot = snapshot }
+        }
+    }
+
+    func closeIdleUpstreams() {
+        for bound in states.values {
+            bound.eventLoop.execute { bound.value.pool.closeAll() }
+        }
+    }
+}

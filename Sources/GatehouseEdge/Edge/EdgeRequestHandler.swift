@@ -1,0 +1,350 @@
+import GatehouseModel
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Serves one HTTP/1.1 connection or one HTTP/2 stream (through `HTTP2FramePayloadToHTTP1ServerCodec`):
+/// routes each request over the loop's snapshot and proxies it to the function's upstream,
+/// streaming bodies both ways with back-pressure. Everything runs on the channel's event loop.
+final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let state: EdgeLoopState
+    private let scheme: String
+    private let isHTTP2: Bool
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+
+    /// One request's progress. A new one starts at each request head.
+    private final class Exchange {
+        let requestId: String
+        let version: HTTPVersion
+        let method: HTTPMethod
+        let path: Substring
+        var route: CompiledRoute?
+        var upstream: UpstreamConnection?
+        /// Request parts that arrived before the upstream connection did.
+        var pending: [HTTPClientRequestPart] = []
+        var pendingBytes = 0
+        var upstreamHead: HTTPRequestHead?
+        var bodyBytes = 0
+        var requestEnded = false
+        var responseStarted = false
+        /// The exchange is over for the upstream: response done, failed, or answered by the edge.
+        var finished = false
+        var timer: Scheduled<Void>?
+
+        init(requestId: String, version: HTTPVersion, method: HTTPMethod, path: Substring) {
+            self.requestId = requestId
+            self.version = version
+            self.method = method
+            self.path = path
+        }
+    }
+
+    /// Stop reading from the client while this much is buffered for a connecting upstream.
+    private static let pendingLimit = 256 * 1024
+
+    init(state: EdgeLoopState, scheme: String, isHTTP2: Bool) {
+        self.state = state
+        self.scheme = scheme
+        self.isHTTP2 = isHTTP2
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    // MARK: - From the client
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): begin(head, context: context)
+        case .body(let buffer): requestBody(buffer, context: context)
+        case .end: requestEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.upstream?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.upstream?.setReading(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange, !exchange.finished { abandon(exchange) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let exchange, !exchange.finished { abandon(exchange) }
+        context.close(promise: nil)
+    }
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let requestId = RequestID.from(head.headers)
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(uri: head.uri)
+        } catch {
+            let exchange = Exchange(requestId: requestId, version: head.version, method: head.method, path: "")
+            self.exchange = exchange
+            if case .malformed(let reason) = error { respond(.badRequest(reason), to: exchange) }
+            return
+        }
+        let exchange = Exchange(requestId: requestId, version: head.version, method: head.method, path: target.rawPath)
+        self.exchange = exchange
+        if target.rawPath == "/healthz" {
+            exchange.finished = true
+            let (responseHead, body) = EdgeResponse.health(
+                revision: state.snapshot.revision, requestId: requestId, version: head.version,
+                allocator: context.channel.allocator)
+            write(responseHead, body: body, closeAfter: false)
+            return
+        }
+        let host = head.headers.first(name: "host")
+        switch state.snapshot.route(host: host.map { Substring($0) }, target: target, method: head.method.rawValue) {
+        case .notFound(let reason):
+            respond(.notFound(reason), to: exchange)
+        case .methodNotAllowed(let allowed):
+            respond(
+                .methodNotAllowed(head.method.rawValue, allowed: allowed), to: exchange,
+                extraHeaders: [("allow", allowed.joined(separator: ", "))])
+        case .route(let route, let parameters, let relativePath):
+            if let length = head.headers.first(name: "content-length").flatMap { Int($0) }, length > state.settings.maxBodyBytes {
+                respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
+                return
+            }
+            exchange.route = route
+            proxy(head, route: route, parameters: parameters, relativePath: relativePath, target: target, exchange: exchange, context: context)
+        }
+    }
+
+    private func proxy(
+        _ head: HTTPRequestHead, route: CompiledRoute, parameters: [Substring], relativePath: Substring,
+        target: RequestTarget, exchange: Exchange, context: ChannelHandlerContext
+    ) {
+        let upstream = route.upstream
+        let defaultPort = upstream.usesTLS ? 443 : 80
+        let authority = (upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host)
+            + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
+        let forwarding = ProxyHeaders.Forwarding(
+            clientAddress: context.channel.remoteAddress, scheme: scheme,
+            originalHost: head.headers.first(name: "host"), requestId: exchange.requestId,
+            upstreamAuthority: authority, org: route.org, route: route.name, function: route.functionName,
+            parameterNames: route.parameterNames, parameterValues: parameters)
+        let uri = upstream.basePath + relativePath + target.query
+        exchange.upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: uri,
+            headers: ProxyHeaders.upstreamRequest(head.headers, forwarding))
+        armTimer(exchange)
+        state.pool.acquire(UpstreamKey(upstream)) { [weak self] result in
+            self?.connected(result, exchange: exchange)
+        }
+    }
+
+    private func connected(_ result: Result<UpstreamConnection, any Error>, exchange: Exchange) {
+        switch result {
+        case .failure(let error):
+            guard !exchange.finished else { return }
+            respond(.badGateway("the function's upstream could not be reached (\(describe(error)))"), to: exchange)
+        case .success(let connection):
+            guard !exchange.finished, exchange === self.exchange, let head = exchange.upstreamHead else {
+                state.pool.release(connection)
+                return
+            }
+            exchange.upstream = connection
+            connection.attach(self)
+            connection.write(.head(head), flush: false)
+            for part in exchange.pending { connection.write(part, flush: false) }
+            exchange.pending = []
+            exchange.pendingBytes = 0
+            connection.flush()
+            setClientReading(connection.channel.isWritable)
+        }
+    }
+
+    private func requestBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard let exchange, !exchange.finished else { return }
+        exchange.bodyBytes += buffer.readableBytes
+        if exchange.bodyBytes > state.settings.maxBodyBytes {
+            if exchange.responseStarted {
+                abandon(exchange)
+                context.close(promise: nil)
+            } else {
+                closeUpstream(exchange)
+                respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
+            }
+            return
+        }
+        if let upstream = exchange.upstream {
+            upstream.write(.body(.byteBuffer(buffer)), flush: false)
+            if !upstream.channel.isWritable { setClientReading(false) }
+        } else {
+            exchange.pending.append(.body(.byteBuffer(buffer)))
+            exchange.pendingBytes += buffer.readableBytes
+            if exchange.pendingBytes > Self.pendingLimit { setClientReading(false) }
+        }
+    }
+
+    private func requestEnd() {
+        guard let exchange else { return }
+        exchange.requestEnded = true
+        guard !exchange.finished else { return }
+        if let upstream = exchange.upstream {
+            upstream.write(.end(nil), flush: true)
+        } else {
+            exchange.pending.append(.end(nil))
+        }
+    }
+
+    // MARK: - From the upstream
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let exchange, !exchange.finished, let context else { return }
+        switch part {
+        case .head(let head):
+            exchange.responseStarted = true
+            armTimer(exchange)
+            let headers = ProxyHeaders.downstreamResponse(head.headers, requestId: exchange.requestId)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: head.status, headers: headers))), promise: nil)
+        case .body(let buffer):
+            armTimer(exchange)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable { exchange.upstream?.setReading(false) }
+        case .end:
+            exchange.finished = true
+            exchange.timer?.cancel()
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if let upstream = exchange.upstream {
+                exchange.upstream = nil
+                if exchange.requestEnded {
+                    state.pool.release(upstream)
+                } else {
+                    upstream.close()  // the request body was not fully sent: the connection is mid-message
+                }
+            }
+            setClientReading(true)
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamFailed(_ error: any Error) {
+        guard let exchange, !exchange.finished else { return }
+        if exchange.responseStarted {
+            log(exchange, status: 502, reason: "upstream failed mid-response: \(describe(error))")
+            abandon(exchange)
+            context?.close(promise: nil)
+        } else {
+            closeUpstream(exchange)
+            respond(.badGateway("the function's upstream failed before responding (\(describe(error)))"), to: exchange)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        setClientReading(isWritable)
+    }
+
+    // MARK: - Ending an exchange
+
+    private func armTimer(_ exchange: Exchange) {
+        guard let route = exchange.route, let context else { return }
+        exchange.timer?.cancel()
+        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(route.timeoutMs))) {
+            [weak self] in
+            self?.timedOut(exchange)
+        }
+    }
+
+    private func timedOut(_ exchange: Exchange) {
+        guard !exchange.finished, let route = exchange.route else { return }
+        if exchange.responseStarted {
+            log(exchange, status: 504, reason: "upstream stalled mid-response beyond \(route.timeoutMs) ms")
+            abandon(exchange)
+            context?.close(promise: nil)
+        } else {
+            closeUpstream(exchange)
+            respond(.gatewayTimeout("the function did not respond within \(route.timeoutMs) ms"), to: exchange)
+        }
+    }
+
+    private func closeUpstream(_ exchange: Exchange) {
+        exchange.upstream?.close()
+        exchange.upstream = nil
+        exchange.pending = []
+    }
+
+    /// The client went away or the exchange cannot be completed: drop the upstream connection,
+    /// which is mid-message and cannot be reused.
+    private func abandon(_ exchange: Exchange) {
+        exchange.finished = true
+        exchange.timer?.cancel()
+        closeUpstream(exchange)
+    }
+
+    private func respond(
+        _ problem: Problem, to exchange: Exchange, extraHeaders: [(String, String)] = [], closeAfter: Bool = false
+    ) {
+        guard let context, !exchange.responseStarted else { return }
+        exchange.finished = true
+        exchange.timer?.cancel()
+        log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
+        var extra = extraHeaders
+        // Closing a connection mid-request body is the only way to stop an oversized upload on
+        // HTTP/1.1; on HTTP/2 closing the stream channel resets just that stream.
+        if closeAfter && !isHTTP2 { extra.append(("connection", "close")) }
+        let (head, body) = EdgeResponse.problem(
+            problem, requestId: exchange.requestId, version: exchange.version, extraHeaders: extra,
+            allocator: context.channel.allocator)
+        write(head, body: body, closeAfter: closeAfter || (!exchange.requestEnded && isHTTP2))
+        setClientReading(true)
+    }
+
+    private func write(_ head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        if closeAfter {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    private func setClientReading(_ enabled: Bool) {
+        guard let context else { return }
+        _ = try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: enabled)
+        if enabled { context.read() }
+    }
+
+    /// One line per failed request; never headers or query strings, which may carry credentials.
+    private func log(_ exchange: Exchange, status: Int, reason: String) {
+        state.settings.logger.info(
+            "edge request failed",
+            metadata: [
+                "request_id": "\(exchange.requestId)", "status": "\(status)", "method": "\(exchange.method.rawValue)",
+                "path": "\(exchange.path.prefix(256))", "route": "\(exchange.route.map { "\($0.org)/\($0.name)" } ?? "-")",
+                "reason": "\(reason)",
+            ])
+    }
+
+    private func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            return error.connectionErrors.first.map { "\($0.error)" } ?? "connection failed"
+        case UpstreamError.connectionClosed:
+            return "connection closed"
+        default:
+            return String(describing: error).prefix(200).description
+        }
+    }
+}

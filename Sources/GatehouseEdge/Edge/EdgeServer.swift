@@ -1,0 +1,207 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import ServiceLifecycle
+
+/// The edge listener: TLS (ALPN h2 / http/1.1) on the public address and, optionally,
+/// cleartext HTTP/1.1 + h2c with prior knowledge on the plain address.
+public final class EdgeServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var publicHost: String
+        public var publicPort: Int
+        public var plainHost: String?
+        public var plainPort: Int?
+        public var tls: TLSConfiguration
+        public var settings: EdgeSettings
+        public var shutdownGrace: TimeAmount
+
+        public init(
+            publicHost: String, publicPort: Int, plainHost: String?, plainPort: Int?, tls: TLSConfiguration,
+            settings: EdgeSettings, shutdownGrace: TimeAmount
+        ) {
+            self.publicHost = publicHost
+            self.publicPort = publicPort
+            self.plainHost = plainHost
+            self.plainPort = plainPort
+            self.tls = tls
+            self.settings = settings
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
+    public struct BoundAddresses: Sendable {
+        public var `public`: SocketAddress
+        public var plain: SocketAddress?
+    }
+
+    private let configuration: Configuration
+    private let group: any EventLoopGroup
+    private let loops: EdgeLoops
+    private let quiescing: ServerQuiescingHelper
+    private let tlsContext: NIOSSLContext
+    private var logger: Logger { configuration.settings.logger }
+
+    public init(configuration: Configuration, group: any EventLoopGroup) throws {
+        self.configuration = configuration
+        self.group = group
+        self.tlsContext = try NIOSSLContext(configuration: configuration.tls)
+        var upstreamTLS = TLSConfiguration.makeClientConfiguration()
+        upstreamTLS.applicationProtocols = ["http/1.1"]
+        self.loops = EdgeLoops(
+            group: group, settings: configuration.settings, upstreamTLS: try NIOSSLContext(configuration: upstreamTLS))
+        self.quiescing = ServerQuiescingHelper(group: group)
+    }
+
+    /// Makes a new snapshot live on every event loop.
+    public func publish(_ snapshot: Snapshot) {
+        loops.publish(snapshot)
+    }
+
+    /// Binds the listeners; returns the real addresses (port 0 binds an ephemeral port).
+    public func bind() async throws -> BoundAddresses {
+        let secure = try await bootstrap(secure: true).bind(host: configuration.publicHost, port: configuration.publicPort).get()
+        var addresses = BoundAddresses(public: secure.localAddress!, plain: nil)
+        if let host = configuration.plainHost, let port = configuration.plainPort {
+            let plain = try await bootstrap(secure: false).bind(host: host, port: port).get()
+            addresses.plain = plain.localAddress
+        }
+        return addresses
+    }
+
+    /// Runs until graceful shutdown: then stops accepting, lets HTTP/2 clients see GOAWAY and
+    /// HTTP/1.1 connections finish their current request, for at most the grace period.
+    public func run() async throws {
+        try await gracefulShutdown()
+        logger.info("edge: shutting down gracefully", metadata: ["grace_seconds": "\(configuration.shutdownGrace.nanoseconds / 1_000_000_000)"])
+        let done = group.next().makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: done)
+        let grace = configuration.shutdownGrace
+        let timeout = group.next().scheduleTask(in: grace) { done.fail(ShutdownTimedOut()) }
+        do {
+            try await done.futureResult.get()
+        } catch {
+            logger.warning("edge: in-flight requests did not finish within the grace period; closing them")
+        }
+        timeout.cancel()
+        loops.closeIdleUpstreams()
+    }
+
+    struct ShutdownTimedOut: Error {}
+
+    private func bootstrap(secure: Bool) -> ServerBootstrap {
+        let loops = self.loops
+        let quiescing = self.quiescing
+        let tlsContext = secure ? self.tlsContext : nil
+        let grace = configuration.shutdownGrace
+        return ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try sync.addHandler(
+                            ApplicationProtocolNegotiationHandler { result, channel in
+                                channel.eventLoop.makeCompletedFuture {
+                                    switch result {
+                                    case .negotiated("h2"):
+                                        try EdgePipeline.configureHTTP2(channel.pipeline.syncOperations, channel: channel, loops: loops, scheme: "https", grace: grace)
+                                    default:
+                                        try EdgePipeline.configureHTTP1(channel.pipeline.syncOperations, state: loops.state(for: channel.eventLoop), scheme: "https")
+                                    }
+                                }
+                            })
+                    } else {
+                        try sync.addHandler(
+                            PlainProtocolSniffer { decided, context in
+                                let sync = context.pipeline.syncOperations
+                                switch decided {
+                                case .http2:
+                                    try EdgePipeline.configureHTTP2(sync, channel: context.channel, loops: loops, scheme: "http", grace: grace, position: .after(context.handler))
+                                case .http1:
+                                    try EdgePipeline.configureHTTP1(sync, state: loops.state(for: context.eventLoop), scheme: "http", position: .after(context.handler))
+                                }
+                            })
+                    }
+                }
+            }
+    }
+}
+
+/// The per-protocol pipelines behind TLS/ALPN or the plain sniffer.
+enum EdgePipeline {
+    /// HTTP/2 limits chosen on purpose: enough concurrency for multiplexing clients, bounded
+    /// headers, and reset/error rate limits that stop rapid-reset floods without tripping
+    /// clients (Go's) that reset streams they have finished with.
+    static func connectionConfiguration() -> NIOHTTP2Handler.ConnectionConfiguration {
+        var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+        configuration.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: 256),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: 64 * 1024),
+            HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
+        ]
+        configuration.targetWindowSize = 4 << 20
+        return configuration
+    }
+
+    static func streamConfiguration() -> NIOHTTP2Handler.StreamConfiguration {
+        var configuration = NIOHTTP2Handler.StreamConfiguration()
+        configuration.targetWindowSize = 1 << 20
+        configuration.streamResetFrameRateLimit.maximumCount = 20_000
+        configuration.streamResetFrameRateLimit.windowLength = .seconds(10)
+        configuration.streamErrorRateLimit.maximumCount = 2_000
+        configuration.streamErrorRateLimit.windowLength = .seconds(10)
+        return configuration
+    }
+
+    static func configureHTTP2(
+        _ sync: ChannelPipeline.SynchronousOperations, channel: any Channel, loops: EdgeLoops, scheme: String,
+        grace: TimeAmount, position: ChannelPipeline.SynchronousOperations.Position = .last
+    ) throws {
+        let management = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: .minutes(5), maxAge: nil, maxGraceTime: grace, keepalive: nil))
+        let http2 = NIOHTTP2Handler(
+            mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: connectionConfiguration(),
+            streamConfiguration: streamConfiguration(), streamDelegate: management.http2StreamDelegate
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandlers([
+                    HTTP2FramePayloadToHTTP1ServerCodec(),
+                    EdgeRequestHandler(state: loops.state(for: stream.eventLoop), scheme: scheme, isHTTP2: true),
+                ])
+            }
+        }
+        try sync.addHandler(http2, position: position)
+        try sync.addHandler(management, position: .after(http2))
+    }
+
+    static func configureHTTP1(
+        _ sync: ChannelPipeline.SynchronousOperations, state: EdgeLoopState, scheme: String,
+        position: ChannelPipeline.SynchronousOperations.Position = .last
+    ) throws {
+        let encoder = HTTPResponseEncoder(configuration: .init())
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        let pipelining = HTTPServerPipelineHandler()
+        let errors = EdgeProtocolErrorHandler()
+        let handler = EdgeRequestHandler(state: state, scheme: scheme, isHTTP2: false)
+        try sync.addHandler(encoder, position: position)
+        try sync.addHandler(decoder, position: .after(encoder))
+        try sync.addHandler(pipelining, position: .after(decoder))
+        try sync.addHandler(errors, position: .after(pipelining))
+        try sync.addHandler(handler, position: .after(errors))
+    }
+}

@@ -1,0 +1,33 @@
+import GatehouseModel
+
+/// A route as the edge uses it: everything needed to forward a request, resolved at snapshot
+/// build time so the request path does no lookups beyond the route table.
+public final class CompiledRoute: Sendable {
+    public let org: String
+    public let name: String
+    public let functionName: String
+    /// Empty: every method.
+    public let methods: Set<String>
+    public let upstream: UpstreamURL
+    public let timeoutMs: Int
+    /// The pattern this entry was compiled from, for diagnostics.
+    public let pattern: String
+    /// Names of the `{param}` segments, in path order.
+    public let parameterNames: [String]
+
+    public init(route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String) {
+        self.org = org
+        self.name = route.name
+        self.functionName = function.name
+        self.methods = route.methodSet
+        self.upstream = upstream
+        self.timeoutMs = function.effectiveTimeoutMs
+        self.pattern = rawPattern
+        self.parameterNames = pattern.segments.compactMap {
+            if case .parameter(let name) = $0 { return name }
+            return nil
+        }
+    }
+
+    public func allows(method: String) -> Bool { methods.isEmpty || methods.contains(method) }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A function: what a route sends requests to. The runtime block says how it is reached.
+public struct Function: OrgScopedResource {
+    public static let kind = ResourceKind.function
+    public static let defaultTimeoutMs = 30_000
+    public static let maxTimeoutMs = 900_000
+
+    public var name: String
+    public var runtime: Runtime
+    public var http: HTTPRuntime?
+    public var timeoutMs: Int?
+    public var org: String?
+    public var revision: Int64?
+    public var createdAt: Date?
+    public var updatedAt: Date?
+
+    public enum Runtime: String, Codable, Sendable, CaseIterable {
+        case http
+    }
+
+    /// `runtime: http`: any HTTP(S) endpoint. The edge proxies to it, streaming both ways.
+    public struct HTTPRuntime: Codable, Sendable, Equatable {
+        public var url: String
+        public init(url: String) { self.url = url }
+    }
+
+    public init(name: String, http url: String, timeoutMs: Int? = nil) {
+        self.name = name
+        self.runtime = .http
+        self.http = HTTPRuntime(url: url)
+        self.timeoutMs = timeoutMs
+    }
+
+    public var effectiveTimeoutMs: Int { timeoutMs ?? Function.defaultTimeoutMs }
+
+    public func validate() throws(Problem) {
+        try ResourceName.validate(name)
+        if let timeoutMs, !(1...Function.maxTimeoutMs).contains(timeoutMs) {
+            throw Problem.invalidField("timeoutMs", "timeoutMs must be between 1 and \(Function.maxTimeoutMs)")
+        }
+        switch runtime {
+        case .http:
+            guard let http else {
+                throw Problem.invalidField("http", "runtime 'http' needs an 'http' block with a 'url'")
+            }
+            _ = try UpstreamURL(parsing: http.url, field: "http.url")
+        }
+    }
+}
+
+/// An upstream's address, parsed once so the edge never parses URLs on the request path.
+public struct UpstreamURL: Sendable, Hashable {
+    public var scheme: String
+    public var host: String
+    public var port: Int
+    /// The path prefix, without a trailing slash ("" for the root).
+    public var basePath: String
+
+    public var usesTLS: Bool { scheme == "https" }
+
+    public init(parsing string: String, field: String) throws(Problem) {
+        guard let components = URLComponents(string: string),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else {
+            throw Problem.invalidField(field, "\(field) must be an absolute http:// or https:// URL with a host")
+        }
+        guard components.query == nil, components.fragment == nil, components.user == nil else {
+            throw Problem.invalidField(field, "\(field) must not carry a query, fragment or user info")
+        }
+        self.scheme = scheme
+        self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        self.port = components.port ?? (scheme == "https" ? 443 : 80)
+        guard (1...65535).contains(self.port) else {
+            throw Problem.invalidField(field, "\(field) has an invalid port")
+        }
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        self.basePath = path
+    }
+}

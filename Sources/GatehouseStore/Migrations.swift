@@ -1,0 +1,73 @@
+import GRDB
+
+/// The schema of the SQLite store, as an ordered list of named migrations.
+///
+/// A migration, once released, is never edited: a file written by an older Gatehouse is brought
+/// up to date by running only the migrations it has not seen (GRDB records applied identifiers in
+/// `grdb_migrations`). Add new migrations at the end.
+enum Migrations {
+    static let documents = "v1-documents"
+    static let settings = "v2-settings"
+    static let changeLog = "v3-change-log"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        // Every resource, keyed as the admin API addresses it. The primary key's index also
+        // serves listings (`WHERE kind = ? AND org = ? ORDER BY name`, and `ORDER BY org, name`
+        // across orgs), so no second index on the same columns is needed. Not WITHOUT ROWID:
+        // bodies may be up to a MiB, and SQLite advises rowid tables for rows that large.
+        // `meta` holds the store-wide revision in its single row so that deletes, which leave no
+        // document behind, still advance it.
+        migrator.registerMigration(documents) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE documents (
+                        kind TEXT NOT NULL,
+                        org TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        revision INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        body BLOB NOT NULL,
+                        sealed BLOB,
+                        PRIMARY KEY (kind, org, name)
+                    );
+                    CREATE TABLE meta (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        revision INTEGER NOT NULL
+                    );
+                    INSERT INTO meta (id, revision) VALUES (1, 0);
+                    """)
+        }
+
+        // Platform settings such as the admin token's hash: not resources, no revision.
+        migrator.registerMigration(settings) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value BLOB NOT NULL
+                    );
+                    """)
+        }
+
+        // One row per put/delete, keyed by the revision it produced: what a follower (a future
+        // multi-instance deployment) replays. Pruned to the most recent rows on every write.
+        migrator.registerMigration(changeLog) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE changes (
+                        revision INTEGER PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        org TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
+                        at REAL NOT NULL
+                    );
+                    """)
+        }
+
+        return migrator
+    }
+}

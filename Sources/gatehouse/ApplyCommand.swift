@@ -1,0 +1,44 @@
+import ArgumentParser
+import GatehouseClient
+
+/// `gatehouse apply -f FILE`: makes the server hold what the file says, one PUT per document,
+/// in dependency order (orgs, secrets, functions, routes). PUT is idempotent, so applying the
+/// same file again changes nothing; it stops at the first failure.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Create or replace the resources in a file.",
+        discussion: """
+            Each document has 'kind' (org, function, route, secret), 'org' for all but orgs, and \
+            the resource's fields, as the admin API takes them. Prints '<kind> <org>/<name> configured' \
+            per document, or with -o json|yaml the stored resources.
+            """)
+
+    @OptionGroup var source: DocumentFileOptions
+
+    @Flag(help: "Parse and validate the file without contacting the server.")
+    var dryRun = false
+
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        let documents = ApplyDocument.orderedForApply(try source.documents())
+        if dryRun {
+            for document in documents { ResourceOutput.confirm("\(document.label) configured (dry run)", options: client) }
+            if client.output != .table { Console.out(try client.renderer.renderMixed(documents)) }
+            return
+        }
+        let stored = try await client.withClient { client in
+            var stored: [ApplyDocument] = []
+            for document in documents {
+                do {
+                    stored.append(try await client.apply(document))
+                } catch {
+                    throw OperationFailure(subject: document.label, underlying: error)
+                }
+                ResourceOutput.confirm("\(document.label) configured", options: client)
+            }
+            return stored
+        }
+        if client.output != .table { Console.out(try client.renderer.renderMixed(stored)) }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import GatehouseClient
+import GatehouseModel
+
+/// `gatehouse delete -f FILE`: removes what a file describes, in reverse dependency order
+/// (routes before the functions they reference, orgs last). Already absent is fine: the goal
+/// is that the resources are gone.
+struct DeleteFromFileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete the resources described in a file.")
+
+    @OptionGroup var source: DocumentFileOptions
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        let documents = ApplyDocument.orderedForDelete(try source.documents())
+        try await client.withClient { client in
+            for document in documents {
+                do {
+                    try await client.delete(document)
+                    ResourceOutput.confirm("\(document.label) deleted", options: self.client)
+                } catch let problem as Problem where problem.status == 404 {
+                    ResourceOutput.confirm("\(document.label) not found", options: self.client)
+                } catch {
+                    throw OperationFailure(subject: document.label, underlying: error)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import GatehouseModel
+
+/// `gatehouse org ...`: tenants, platform-wide.
+enum OrgCommands: ResourceCommandKind {
+    typealias Value = Org
+    typealias Scope = PlatformScope
+
+    struct Fields: ResourceFields {
+        @Option(name: .customLong("display-name"), help: "A human-readable name.")
+        var displayName: String?
+
+        var isEmpty: Bool { displayName == nil }
+    }
+
+    static let abstract = "Manage orgs, the tenants that own everything else."
+
+    static func makeResource(named name: String, from fields: Fields) throws -> Org {
+        Org(name: name, displayName: fields.displayName)
+    }
+
+    static func update(_ org: inout Org, from fields: Fields) throws {
+        if let displayName = fields.displayName { org.displayName = displayName }
+    }
+}

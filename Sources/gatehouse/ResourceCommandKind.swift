@@ -1,0 +1,51 @@
+import ArgumentParser
+import GatehouseClient
+import GatehouseModel
+
+/// What one kind's command group (`gatehouse function ...`) needs to know beyond what all
+/// kinds share: how it is scoped, its field flags, and how those flags make or change a
+/// resource. The create/update/get/list/delete commands themselves are generic over this.
+protocol ResourceCommandKind {
+    associatedtype Value: DisplayableResource
+    associatedtype Scope: ResourceScope
+    associatedtype Fields: ResourceFields
+
+    static var abstract: String { get }
+
+    /// A new resource from the flags; a missing required flag is a `ValidationError`.
+    static func makeResource(named name: String, from fields: Fields) throws -> Value
+
+    /// Sets what the flags give and leaves the rest as read.
+    static func update(_ resource: inout Value, from fields: Fields) throws
+}
+
+/// The flags that set a resource's fields.
+protocol ResourceFields: ParsableArguments {
+    /// No field flag was given (an update would change nothing).
+    var isEmpty: Bool { get }
+}
+
+/// Where a kind's resources live: platform-wide, or inside an org named with `--org`.
+protocol ResourceScope: ParsableArguments {
+    /// The org in the resource's path; nil for platform-wide kinds.
+    var org: String? { get }
+}
+
+struct PlatformScope: ResourceScope {
+    var org: String? { nil }
+}
+
+struct OrgScope: ResourceScope {
+    @Option(name: .customLong("org"), help: "The org that owns the resource.")
+    var orgName: String
+
+    var org: String? { orgName }
+}
+
+extension ResourceCommandKind {
+    static var kind: ResourceKind { Value.kind }
+
+    static func label(_ name: String, in scope: Scope) -> String {
+        kind.label(name: name, org: scope.org)
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import GatehouseClient
+import GatehouseModel
+
+/// `gatehouse <kind> create|update|get|list|delete`, the same five commands for every kind.
+struct ResourceCommandGroup<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: Kind.kind.singular, abstract: Kind.abstract,
+            aliases: [Kind.kind.rawValue],
+            subcommands: [
+                CreateCommand<Kind>.self, UpdateCommand<Kind>.self, GetCommand<Kind>.self,
+                ListCommand<Kind>.self, DeleteCommand<Kind>.self,
+            ])
+    }
+}
+
+struct CreateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "create", abstract: "Create a \(Kind.kind.singular) (an error if the name is taken).")
+    }
+
+    @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
+    @OptionGroup var scope: Kind.Scope
+    @OptionGroup var fields: Kind.Fields
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        let resource = try Kind.makeResource(named: name, from: fields)
+        let created = try await client.withClient { try await $0.create(resource, org: scope.org) }
+        try ResourceOutput.written(created, verb: "created", label: Kind.label(name, in: scope), options: client)
+    }
+}
+
+/// Read, change what the flags say, write back only if nobody changed it in between.
+struct UpdateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "update",
+            abstract: "Change the given fields of a \(Kind.kind.singular), keeping the others.",
+            discussion: "The write is conditional on the revision read (If-Match): a concurrent change makes it fail with 412 rather than be overwritten.")
+    }
+
+    @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
+    @OptionGroup var scope: Kind.Scope
+    @OptionGroup var fields: Kind.Fields
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func validate() throws {
+        guard !fields.isEmpty else { throw ValidationError("nothing to update: give at least one field option") }
+    }
+
+    func run() async throws {
+        let updated = try await client.withClient { client in
+            var resource = try await client.get(Kind.Value.self, named: name, org: scope.org)
+            let revision = resource.revision
+            try Kind.update(&resource, from: fields)
+            return try await client.put(resource, org: scope.org, ifMatch: revision).resource
+        }
+        try ResourceOutput.written(updated, verb: "updated", label: Kind.label(name, in: scope), options: client)
+    }
+}
+
+struct GetCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "get", abstract: "Show a \(Kind.kind.singular).")
+    }
+
+    @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
+    @OptionGroup var scope: Kind.Scope
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        let resource = try await client.withClient { try await $0.get(Kind.Value.self, named: name, org: scope.org) }
+        Console.out(try client.renderer.render(resource))
+    }
+}
+
+struct ListCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "list", abstract: "List \(Kind.kind.rawValue), by name.")
+    }
+
+    @OptionGroup var scope: Kind.Scope
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        let resources = try await client.withClient { try await $0.listAll(Kind.Value.self, org: scope.org) }
+        if resources.isEmpty && client.output == .table {
+            // Said on stderr: stdout stays empty, as it is for an empty list.
+            Console.error("no \(Kind.kind.rawValue)" + (scope.org.map { " in org \($0)" } ?? ""))
+            return
+        }
+        Console.out(try client.renderer.render(resources))
+    }
+}
+
+struct DeleteCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "delete", abstract: "Delete a \(Kind.kind.singular).")
+    }
+
+    @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
+    @OptionGroup var scope: Kind.Scope
+    @OptionGroup(title: "Connection and output") var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { try await $0.delete(Kind.Value.self, named: name, org: scope.org) }
+        ResourceOutput.confirm("\(Kind.label(name, in: scope)) deleted", options: client)
+    }
+}
+
+/// What mutating commands print: a confirmation line for people, the stored resource for
+/// `-o json|yaml` (so a script gets the revision without another GET).
+enum ResourceOutput {
+    static func written<R: DisplayableResource>(_ resource: R, verb: String, label: String, options: ClientOptions) throws {
+        if options.output == .table {
+            Console.out("\(label) \(verb)")
+        } else {
+            Console.out(try options.renderer.render(resource))
+        }
+    }
+
+    /// A line for people only: with `-o json|yaml`, stdout carries data and nothing else.
+    static func confirm(_ line: String, options: ClientOptions) {
+        if options.output == .table { Console.out(line) }
+    }
+}

@@ -1,0 +1,542 @@
+"""The admin API's conventions (docs/admin-api.md) against the real server: authentication,
+CRUD, validation, concurrency control, pagination, conflicts, secrets, problems."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from datetime import datetime
+from urllib.parse import urlencode
+
+import pytest
+
+from harness import NAME_RULE_WORDS, assert_problem, check, http1_request, uniq
+
+URL = "http://127.0.0.1:9/"  # functions that are never called
+
+
+@pytest.fixture(scope="module")
+def gh(shared_gatehouse):
+    return shared_gatehouse
+
+
+@pytest.fixture
+def org(gh):
+    return gh.create_org()
+
+
+def etag(r) -> str:
+    return r.headers.get("etag", "")
+
+
+def assert_resource_meta(doc: dict, org: str | None = None) -> None:
+    assert isinstance(doc.get("revision"), int) and doc["revision"] > 0, doc
+    for key in ("createdAt", "updatedAt"):
+        assert isinstance(doc.get(key), str), doc
+        datetime.fromisoformat(doc[key].replace("Z", "+00:00"))  # RFC 3339
+    if org is not None:
+        assert doc.get("org") == org, doc
+
+
+def list_all(gh, path: str, limit: int = 1000) -> list[dict]:
+    items, cursor, pages = [], None, 0
+    while True:
+        query = urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})
+        doc = check(gh.api("GET", f"{path}?{query}"), 200).json()
+        items += doc["items"]
+        pages += 1
+        assert pages < 100, "pagination does not end"
+        cursor = doc.get("nextCursor")
+        if not cursor:
+            return items
+
+
+# --- authentication ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer not-the-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "not-even-a-scheme"]
+)
+def test_missing_or_wrong_token_is_401_with_www_authenticate(gh, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    r = gh.api("GET", "/v1/orgs", auth=False, headers=headers)
+    assert_problem(r, 401)
+    challenge = r.headers.get("www-authenticate", "")
+    assert challenge.startswith("Bearer"), challenge
+    assert 'realm="gatehouse"' in challenge, challenge
+
+
+def test_unauthenticated_write_changes_nothing(gh):
+    name = uniq("noauth")
+    assert_problem(gh.api("POST", "/v1/orgs", {"name": name}, auth=False), 401)
+    assert_problem(gh.api("PUT", f"/v1/orgs/{name}", {"name": name}, token="wrong"), 401)
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_openapi_document_is_public_and_openapi_3_1(gh):
+    r = gh.api("GET", "/v1/openapi.json", auth=False)
+    check(r, 200)
+    assert r.headers["content-type"].startswith("application/json"), r.headers
+    doc = r.json()
+    assert re.fullmatch(r"3\.1\.\d+", doc.get("openapi", "")), doc.get("openapi")
+    assert doc.get("info", {}).get("title"), "info.title is required by OpenAPI"
+    shapes = {re.sub(r"\{[^}]+\}", "{}", p) for p in doc.get("paths", {})}
+    for path in ("/v1/orgs", "/v1/orgs/{}", "/v1/orgs/{}/functions", "/v1/orgs/{}/functions/{}",
+                 "/v1/orgs/{}/routes", "/v1/orgs/{}/routes/{}", "/v1/orgs/{}/secrets", "/v1/orgs/{}/secrets/{}"):
+        assert path in shapes, f"openapi.json has no {path}: {sorted(shapes)}"
+
+
+# --- orgs: CRUD and conventions ------------------------------------------------------------------------
+
+
+def test_org_crud(gh):
+    name = uniq("crud")
+    r = check(gh.api("POST", "/v1/orgs", {"name": name, "displayName": "Acme Corp"}), 201)
+    doc = r.json()
+    assert doc["name"] == name and doc["displayName"] == "Acme Corp", doc
+    assert_resource_meta(doc)
+    rev = doc["revision"]
+    assert etag(r) == f'"{rev}"'
+    assert r.headers.get("location", "").endswith(f"/v1/orgs/{name}"), r.headers
+
+    r = check(gh.api("GET", f"/v1/orgs/{name}"), 200)
+    assert r.json()["displayName"] == "Acme Corp" and r.json()["revision"] == rev
+    assert etag(r) == f'"{rev}"'
+    assert name in [o["name"] for o in list_all(gh, "/v1/orgs")]
+
+    r = check(gh.api("PUT", f"/v1/orgs/{name}", {"name": name, "displayName": "Acme 2"}), 200)
+    updated = r.json()
+    assert updated["displayName"] == "Acme 2"
+    assert updated["revision"] > rev
+    assert updated["createdAt"] == doc["createdAt"]
+    assert etag(r) == f'"{updated["revision"]}"'
+    assert check(gh.api("GET", f"/v1/orgs/{name}"), 200).json()["displayName"] == "Acme 2"
+
+    assert check(gh.api("DELETE", f"/v1/orgs/{name}"), 204).content == b""
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{name}"), 404)
+    assert name not in [o["name"] for o in list_all(gh, "/v1/orgs")]
+
+
+def test_put_creates_then_replaces_and_name_may_be_omitted(gh):
+    name = uniq("put")
+    r = check(gh.api("PUT", f"/v1/orgs/{name}", {"displayName": "one"}), 201)
+    assert r.json()["name"] == name
+    assert etag(r) == f'"{r.json()["revision"]}"'
+    r = check(gh.api("PUT", f"/v1/orgs/{name}", {"name": name, "displayName": "two"}), 200)
+    assert r.json()["displayName"] == "two"
+
+
+def test_put_body_name_must_match_path(gh):
+    name = uniq("mismatch")
+    assert_problem(gh.api("PUT", f"/v1/orgs/{name}", {"name": uniq("other")}), 400, field="name")
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_a_document_read_with_get_can_be_put_back(gh, org):
+    doc = check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()
+    r = check(gh.api("PUT", f"/v1/orgs/{org}", doc), 200)
+    assert r.json()["revision"] >= doc["revision"]
+    gh.create_function(org, "fn", URL)
+    fdoc = check(gh.api("GET", f"/v1/orgs/{org}/functions/fn"), 200).json()
+    check(gh.api("PUT", f"/v1/orgs/{org}/functions/fn", fdoc), 200)
+
+
+def test_post_of_an_existing_name_is_409(gh, org):
+    r = gh.api("POST", "/v1/orgs", {"name": org})
+    assert_problem(r, 409)
+    gh.create_function(org, "fn", URL)
+    assert_problem(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "http", "http": {"url": URL}}), 409)
+
+
+@pytest.mark.parametrize("bad", ["Acme", "-a", "a-", "a_b", "a" * 64, "", "a.b", "a b", "ä"])
+def test_bad_names_are_400_naming_the_rule(gh, bad):
+    doc = assert_problem(gh.api("POST", "/v1/orgs", {"name": bad}), 400, field="name")
+    assert NAME_RULE_WORDS in doc["detail"].lower(), doc
+
+
+def test_bad_resource_names_inside_an_org(gh, org):
+    doc = assert_problem(
+        gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "Bad_Name", "runtime": "http", "http": {"url": URL}}),
+        400, field="name")
+    assert NAME_RULE_WORDS in doc["detail"].lower(), doc
+
+
+def test_63_character_name_is_fine(gh):
+    name = ("n" + uuid.uuid4().hex * 2)[:63]
+    assert len(name) == 63
+    check(gh.api("POST", "/v1/orgs", {"name": name}), 201)
+
+
+def test_unknown_top_level_field_is_400_naming_it(gh):
+    name = uniq("unknown")
+    doc = assert_problem(gh.api("POST", "/v1/orgs", {"name": name, "colour": "red"}), 400,
+                         slug="unknown-field", field="colour")
+    assert "colour" in doc["detail"]
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_unknown_nested_field_is_400_naming_its_path(gh, org):
+    body = {"name": "fn", "runtime": "http", "http": {"url": URL, "urll": URL}}
+    doc = assert_problem(gh.api("POST", f"/v1/orgs/{org}/functions", body), 400,
+                         slug="unknown-field", field="http.urll")
+    assert "http.urll" in doc["detail"]
+
+
+@pytest.mark.parametrize("body", ['{"name": ', "not json", "", '{"name": "x"} trailing'])
+def test_malformed_json_is_400_problem(gh, body):
+    r = gh.api("POST", "/v1/orgs", content=body, headers={"Content-Type": "application/json"})
+    assert_problem(r, 400)
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"a string"', "42", "null"])
+def test_json_that_is_not_an_object_is_400(gh, body):
+    assert_problem(gh.api("POST", "/v1/orgs", content=body, headers={"Content-Type": "application/json"}), 400)
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_wrong_content_type_is_415(gh, ctype):
+    name = uniq("ctype")
+    r = gh.api("POST", "/v1/orgs", content=json.dumps({"name": name}), headers={"Content-Type": ctype})
+    assert_problem(r, 415)
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_json_with_charset_parameter_is_accepted(gh):
+    name = uniq("charset")
+    r = gh.api("POST", "/v1/orgs", content=json.dumps({"name": name}),
+               headers={"Content-Type": "application/json; charset=utf-8"})
+    check(r, 201)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_body_over_1_mib_is_413(gh, chunked):
+    name = uniq("huge")
+    body = json.dumps({"name": name, "displayName": "x" * (1024 * 1024 + 100)}).encode()
+    host, port = gh.admin_addr.rsplit(":", 1)
+    r = http1_request(
+        host, int(port), method="POST", target="/v1/orgs", tls_ca=gh.ca, body=body, chunked=chunked,
+        headers=[("Authorization", f"Bearer {gh.token}"), ("Content-Type", "application/json")],
+    )
+    assert_problem(r, 413)
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+# --- optimistic concurrency -------------------------------------------------------------------------
+
+
+def test_if_match_makes_writes_conditional(gh, org):
+    rev1 = check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()["revision"]
+    rev2 = check(gh.api("PUT", f"/v1/orgs/{org}", {"displayName": "second"}), 200).json()["revision"]
+    assert rev2 > rev1
+
+    r = gh.api("PUT", f"/v1/orgs/{org}", {"displayName": "stale"}, headers={"If-Match": f'"{rev1}"'})
+    assert_problem(r, 412)
+    assert check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()["displayName"] == "second"
+
+    r = check(gh.api("PUT", f"/v1/orgs/{org}", {"displayName": "third"}, headers={"If-Match": f'"{rev2}"'}), 200)
+    rev3 = r.json()["revision"]
+    assert rev3 > rev2 and etag(r) == f'"{rev3}"'
+
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}", headers={"If-Match": f'"{rev2}"'}), 412)
+    check(gh.api("GET", f"/v1/orgs/{org}"), 200)
+    check(gh.api("DELETE", f"/v1/orgs/{org}", headers={"If-Match": f'"{rev3}"'}), 204)
+
+
+def test_if_none_match_star_is_create_only(gh, org):
+    assert_problem(gh.api("PUT", f"/v1/orgs/{org}", {"displayName": "x"}, headers={"If-None-Match": "*"}), 412)
+    fresh = uniq("inm")
+    check(gh.api("PUT", f"/v1/orgs/{fresh}", {"displayName": "x"}, headers={"If-None-Match": "*"}), 201)
+
+
+def test_revisions_increase_store_wide(gh):
+    a = check(gh.api("POST", "/v1/orgs", {"name": uniq("rev")}), 201).json()["revision"]
+    b = check(gh.api("POST", "/v1/orgs", {"name": uniq("rev")}), 201).json()["revision"]
+    assert b > a
+
+
+# --- pagination -----------------------------------------------------------------------------------
+
+
+def test_cursor_pagination_walks_every_item_once_in_name_order(gh, org):
+    names = [f"f{i}-{uuid.uuid4().hex[:6]}" for i in range(7)]
+    for n in names:
+        gh.create_function(org, n, URL)
+    seen, sizes, cursor = [], [], None
+    for _ in range(10):
+        query = urlencode({"limit": 3, **({"cursor": cursor} if cursor else {})})
+        r = check(gh.api("GET", f"/v1/orgs/{org}/functions?{query}"), 200)
+        doc = r.json()
+        sizes.append(len(doc["items"]))
+        seen += [item["name"] for item in doc["items"]]
+        for item in doc["items"]:
+            assert item["org"] == org
+        cursor = doc.get("nextCursor")
+        if "nextCursor" not in doc:
+            break
+        assert isinstance(cursor, str) and cursor, f"nextCursor must be absent, not {cursor!r}, on the last page"
+    assert sizes == [3, 3, 1], sizes
+    assert seen == sorted(names), seen
+    assert len(set(seen)) == len(seen)
+
+
+def test_default_page_lists_everything_under_100(gh, org):
+    for i in range(3):
+        gh.create_function(org, f"fn{i}", URL)
+    doc = check(gh.api("GET", f"/v1/orgs/{org}/functions"), 200).json()
+    assert [i["name"] for i in doc["items"]] == ["fn0", "fn1", "fn2"]
+    assert "nextCursor" not in doc
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "-1", "abc"])
+def test_limit_out_of_range_is_400(gh, org, limit):
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/functions?limit={limit}"), 400)
+
+
+# --- functions ------------------------------------------------------------------------------------------
+
+
+def test_function_crud(gh, org):
+    r = check(gh.api("POST", f"/v1/orgs/{org}/functions",
+                     {"name": "hello", "runtime": "http", "http": {"url": URL}, "timeoutMs": 1500}), 201)
+    doc = r.json()
+    assert_resource_meta(doc, org)
+    assert doc["runtime"] == "http" and doc["http"]["url"] == URL and doc["timeoutMs"] == 1500, doc
+    assert etag(r) == f'"{doc["revision"]}"'
+    assert r.headers.get("location", "").endswith(f"/v1/orgs/{org}/functions/hello")
+    r = check(gh.api("PUT", f"/v1/orgs/{org}/functions/hello",
+                     {"runtime": "http", "http": {"url": "http://127.0.0.1:9/v2"}}), 200)
+    assert r.json()["http"]["url"] == "http://127.0.0.1:9/v2"
+    check(gh.api("DELETE", f"/v1/orgs/{org}/functions/hello"), 204)
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/functions/hello"), 404)
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://127.0.0.1/x", "not a url", "http://127.0.0.1:9/p?q=1", "/relative/path", "http://", "",
+    "http://127.0.0.1:99999/",
+])
+def test_function_with_a_bad_url_is_400(gh, org, url):
+    r = gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "http", "http": {"url": url}})
+    assert_problem(r, 400, field="http.url")
+
+
+@pytest.mark.parametrize("timeout", [0, -5, 900001])
+def test_function_timeout_out_of_range_is_400(gh, org, timeout):
+    r = gh.api("POST", f"/v1/orgs/{org}/functions",
+               {"name": "fn", "runtime": "http", "http": {"url": URL}, "timeoutMs": timeout})
+    assert_problem(r, 400, field="timeoutMs")
+
+
+@pytest.mark.parametrize("timeout", [1, 900000])
+def test_function_timeout_bounds_are_accepted(gh, org, timeout):
+    r = gh.api("POST", f"/v1/orgs/{org}/functions",
+               {"name": "fn", "runtime": "http", "http": {"url": URL}, "timeoutMs": timeout})
+    assert check(r, 201).json()["timeoutMs"] == timeout
+
+
+def test_function_with_unknown_runtime_is_400(gh, org):
+    r = gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "cobol", "http": {"url": URL}})
+    assert_problem(r, 400)
+
+
+# --- routes ---------------------------------------------------------------------------------------------
+
+
+def test_route_crud(gh, org):
+    gh.create_function(org, "fn", URL)
+    body = {"name": "hello", "function": "fn", "paths": ["/hello", "/items/{id}", "/static/*"],
+            "methods": ["GET", "POST"], "auth": {"mode": "none"}}
+    r = check(gh.api("POST", f"/v1/orgs/{org}/routes", body), 201)
+    doc = r.json()
+    assert_resource_meta(doc, org)
+    assert doc["function"] == "fn" and doc["paths"] == body["paths"] and sorted(doc["methods"]) == ["GET", "POST"]
+    assert etag(r) == f'"{doc["revision"]}"'
+    check(gh.api("GET", f"/v1/orgs/{org}/routes/hello"), 200)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/routes/hello"), 204)
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/routes/hello"), 404)
+
+
+def test_route_referencing_a_missing_function_is_400(gh, org):
+    r = gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "nope", "paths": ["/x"]})
+    assert_problem(r, 400, field="function")
+
+
+def test_route_cannot_use_another_orgs_function(gh, org):
+    other = gh.create_org()
+    gh.create_function(other, "theirs", URL)
+    r = gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "theirs", "paths": ["/x"]})
+    assert_problem(r, 400, field="function")
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/functions/theirs"), 404)
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"paths": []}, "paths"),
+    ({"paths": ["no-slash"]}, "paths[0]"),
+    ({"paths": ["/ok", "/a/*/b"]}, "paths[1]"),
+    ({"paths": ["/x"], "methods": ["FETCH"]}, "methods[0]"),
+    ({"paths": ["/x"], "hosts": ["bad host!"]}, "hosts[0]"),
+])
+def test_route_validation(gh, org, body, field):
+    gh.create_function(org, "fn", URL)
+    assert_problem(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "fn", **body}), 400, field=field)
+
+
+def test_overlapping_routes_are_409_naming_the_other(gh, org):
+    gh.create_function(org, "fn", URL)
+    gh.create_route(org, "first", "fn", ["/items/{id}"], methods=["GET"])
+    r = gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "second", "function": "fn", "paths": ["/items/{name}"]})
+    doc = assert_problem(r, 409)
+    assert doc.get("conflictsWith") == "first", doc
+    # Disjoint methods do not tie.
+    gh.create_route(org, "third", "fn", ["/items/{x}"], methods=["DELETE"])
+
+
+def test_specific_path_beside_a_general_one_is_fine(gh, org):
+    gh.create_function(org, "fn", URL)
+    gh.create_route(org, "by-id", "fn", ["/items/{id}"])
+    gh.create_route(org, "new", "fn", ["/items/new"])
+
+
+def test_a_host_belongs_to_one_org(gh, org):
+    host = f"{uniq('h')}.test.local"
+    gh.create_function(org, "fn", URL)
+    gh.create_route(org, "r1", "fn", ["/a"], hosts=[host])
+    gh.create_route(org, "r2", "fn", ["/b"], hosts=[host])  # the same org may use it again
+    other = gh.create_org()
+    gh.create_function(other, "fn", URL)
+    r = gh.api("POST", f"/v1/orgs/{other}/routes", {"name": "r", "function": "fn", "paths": ["/c"], "hosts": [host]})
+    assert_problem(r, 409)
+    r = gh.api("POST", f"/v1/orgs/{other}/routes",
+               {"name": "r", "function": "fn", "paths": ["/c"], "hosts": [host.upper()]})
+    assert_problem(r, 409)
+
+
+def test_delete_function_used_by_a_route_is_409_naming_it(gh, org):
+    gh.create_function(org, "fn", URL)
+    gh.create_route(org, "uses-fn", "fn", ["/x"])
+    doc = assert_problem(gh.api("DELETE", f"/v1/orgs/{org}/functions/fn"), 409)
+    assert doc.get("conflictsWith") == "uses-fn" or "uses-fn" in doc["detail"], doc
+    check(gh.api("GET", f"/v1/orgs/{org}/functions/fn"), 200)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/routes/uses-fn"), 204)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/functions/fn"), 204)
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+
+def secret_value(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex}{uuid.uuid4().hex}"
+
+
+def assert_no_values(r, values):
+    raw = r.text + "\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items())
+    for v in values:
+        assert v not in raw, f"a secret value appears in the response to {r.request.method} {r.request.url}"
+
+
+def test_secret_values_are_never_returned(gh, org):
+    v = {"password": secret_value("pw"), "user": secret_value("user")}
+    base = f"/v1/orgs/{org}/secrets"
+    r = check(gh.api("POST", base, {"name": "db", "values": {"user": v["user"], "password": v["password"]}}), 201)
+    assert_no_values(r, v.values())
+    assert r.json()["keys"] == ["password", "user"] and "values" not in r.json(), r.json()
+    assert_resource_meta(r.json(), org)
+
+    for resp in (gh.api("GET", f"{base}/db"), gh.api("GET", base)):
+        check(resp, 200)
+        assert_no_values(resp, v.values())
+    assert check(gh.api("GET", f"{base}/db"), 200).json()["keys"] == ["password", "user"]
+    assert [s["keys"] for s in check(gh.api("GET", base), 200).json()["items"]] == [["password", "user"]]
+
+    v2 = {"token": secret_value("tok"), "password": secret_value("pw2")}
+    r = check(gh.api("PUT", f"{base}/db", {"name": "db", "values": v2}), 200)
+    assert_no_values(r, [*v.values(), *v2.values()])
+    assert r.json()["keys"] == ["password", "token"]
+
+    bad = secret_value("bad")
+    r = gh.api("POST", base, {"name": "bad", "values": {"not a key!": bad}})
+    assert_problem(r, 400)
+    assert_no_values(r, [bad])
+    r = gh.api("PUT", f"{base}/db", {"name": "db", "values": {"ok": bad}, "surprise": 1})
+    assert_problem(r, 400, field="surprise")
+    assert_no_values(r, [bad])
+
+    for resp in (gh.api("GET", f"{base}/db"), gh.api("GET", base)):
+        assert_no_values(check(resp, 200), [*v.values(), *v2.values(), bad])
+
+
+def test_secret_values_are_not_stored_in_plaintext(gh, org):
+    value = secret_value("plain")
+    check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"k": value}}), 201)
+    needles = [value.encode(), base64.b64encode(value.encode()), value.encode("utf-16-le")]
+    files = [p for p in gh.data_dir.iterdir() if p.name.startswith("gatehouse.sqlite")]
+    assert any(p.name == "gatehouse.sqlite" for p in files), files
+    for path in files:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"a secret value is stored readable in {path.name}"
+
+
+def test_secret_key_rules(gh, org):
+    assert_problem(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"": "x"}}), 400)
+    assert_problem(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"k" * 254: "x"}}), 400)
+    check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"A-b_c.d": "x"}}), 201)
+
+
+# --- deletion rules and scoping -----------------------------------------------------------------
+
+
+def test_deleting_an_org_that_owns_resources_is_409(gh, org):
+    gh.create_function(org, "fn", URL)
+    gh.create_route(org, "rt", "fn", ["/x"])
+    check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"k": "v"}}), 201)
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}"), 409)
+    check(gh.api("GET", f"/v1/orgs/{org}/functions/fn"), 200)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/routes/rt"), 204)
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}"), 409)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/functions/fn"), 204)
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}"), 409)  # the secret is still there
+    check(gh.api("DELETE", f"/v1/orgs/{org}/secrets/s"), 204)
+    check(gh.api("DELETE", f"/v1/orgs/{org}"), 204)
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}"), 404)
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/functions", None),
+    ("GET", "/functions/fn", None),
+    ("POST", "/functions", {"name": "fn", "runtime": "http", "http": {"url": URL}}),
+    ("PUT", "/functions/fn", {"runtime": "http", "http": {"url": URL}}),
+    ("GET", "/routes", None),
+    ("POST", "/routes", {"name": "r", "function": "fn", "paths": ["/x"]}),
+    ("GET", "/secrets", None),
+    ("PUT", "/secrets/s", {"values": {"k": "v"}}),
+])
+def test_resources_of_a_missing_org_are_404(gh, method, path, body):
+    missing = uniq("missing")
+    assert_problem(gh.api(method, f"/v1/orgs/{missing}{path}", body), 404)
+    assert_problem(gh.api("GET", f"/v1/orgs/{missing}"), 404)
+
+
+def test_missing_item_is_404_problem(gh, org):
+    for kind in ("functions", "routes", "secrets"):
+        assert_problem(gh.api("GET", f"/v1/orgs/{org}/{kind}/absent"), 404)
+        assert_problem(gh.api("DELETE", f"/v1/orgs/{org}/{kind}/absent"), 404)
+
+
+def test_one_orgs_resources_are_invisible_to_another(gh, org):
+    other = gh.create_org()
+    gh.create_function(org, "mine", URL)
+    assert_problem(gh.api("GET", f"/v1/orgs/{other}/functions/mine"), 404)
+    assert check(gh.api("GET", f"/v1/orgs/{other}/functions"), 200).json()["items"] == []
+    # The same name in another org is a different resource.
+    gh.create_function(other, "mine", "http://127.0.0.1:9/other")
+    assert check(gh.api("GET", f"/v1/orgs/{org}/functions/mine"), 200).json()["http"]["url"] == URL
+
+
+def test_problem_request_id_matches_response_header(gh):
+    r = gh.api("GET", f"/v1/orgs/{uniq('nope')}")
+    doc = assert_problem(r, 404)
+    if "x-request-id" in r.headers:
+        assert r.headers["x-request-id"] == doc["requestId"]
