@@ -92,6 +92,7 @@ let package = Package(
                 "GatehouseControl",
                 "GatehouseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

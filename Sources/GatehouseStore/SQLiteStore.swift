@@ -59,6 +59,7 @@ public final class SQLiteStore: Store, Sendable {
         try await database.read { db in try body(SQLiteReader(db: db)) }
     }
 
+    @discardableResult
     public func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
         let broadcaster = self.broadcaster
         return try await database.write { db in

@@ -72,6 +72,7 @@ public protocol StoreWriter: StoreReader {
 /// database. A store backed by an asynchronous driver runs the closure on a thread of its own.
 public protocol Store: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
+    @discardableResult
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// A stream of committed revisions, starting with the current one.
     func revisions() -> AsyncStream<Int64>

@@ -18,16 +18,16 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Parse and validate the file without contacting the server.")
     var dryRun = false
 
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
         let documents = ApplyDocument.orderedForApply(try source.documents())
         if dryRun {
-            for document in documents { ResourceOutput.confirm("\(document.label) configured (dry run)", options: client) }
-            if client.output != .table { Console.out(try client.renderer.renderMixed(documents)) }
+            for document in documents { ResourceOutput.confirm("\(document.label) configured (dry run)", options: options) }
+            if options.output != .table { Console.out(try options.renderer.renderMixed(documents)) }
             return
         }
-        let stored = try await client.withClient { client in
+        let stored = try await options.withClient { client in
             var stored: [ApplyDocument] = []
             for document in documents {
                 do {
@@ -35,10 +35,10 @@ struct ApplyCommand: AsyncParsableCommand {
                 } catch {
                     throw OperationFailure(subject: document.label, underlying: error)
                 }
-                ResourceOutput.confirm("\(document.label) configured", options: client)
+                ResourceOutput.confirm("\(document.label) configured", options: options)
             }
             return stored
         }
-        if client.output != .table { Console.out(try client.renderer.renderMixed(stored)) }
+        if options.output != .table { Console.out(try options.renderer.renderMixed(stored)) }
     }
 }

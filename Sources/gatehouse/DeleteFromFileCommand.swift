@@ -10,17 +10,17 @@ struct DeleteFromFileCommand: AsyncParsableCommand {
         commandName: "delete", abstract: "Delete the resources described in a file.")
 
     @OptionGroup var source: DocumentFileOptions
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
         let documents = ApplyDocument.orderedForDelete(try source.documents())
-        try await client.withClient { client in
+        try await options.withClient { client in
             for document in documents {
                 do {
                     try await client.delete(document)
-                    ResourceOutput.confirm("\(document.label) deleted", options: self.client)
+                    ResourceOutput.confirm("\(document.label) deleted", options: options)
                 } catch let problem as Problem where problem.status == 404 {
-                    ResourceOutput.confirm("\(document.label) not found", options: self.client)
+                    ResourceOutput.confirm("\(document.label) not found", options: options)
                 } catch {
                     throw OperationFailure(subject: document.label, underlying: error)
                 }

@@ -7,11 +7,11 @@ struct ResourceCommandGroup<Kind: ResourceCommandKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: Kind.kind.singular, abstract: Kind.abstract,
-            aliases: [Kind.kind.rawValue],
             subcommands: [
                 CreateCommand<Kind>.self, UpdateCommand<Kind>.self, GetCommand<Kind>.self,
                 ListCommand<Kind>.self, DeleteCommand<Kind>.self,
-            ])
+            ],
+            aliases: [Kind.kind.rawValue])
     }
 }
 
@@ -23,12 +23,12 @@ struct CreateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
     @OptionGroup var scope: Kind.Scope
     @OptionGroup var fields: Kind.Fields
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
         let resource = try Kind.makeResource(named: name, from: fields)
-        let created = try await client.withClient { try await $0.create(resource, org: scope.org) }
-        try ResourceOutput.written(created, verb: "created", label: Kind.label(name, in: scope), options: client)
+        let created = try await options.withClient { try await $0.create(resource, org: scope.org) }
+        try ResourceOutput.written(created, verb: "created", label: Kind.label(name, in: scope), options: options)
     }
 }
 
@@ -44,20 +44,20 @@ struct UpdateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
     @OptionGroup var scope: Kind.Scope
     @OptionGroup var fields: Kind.Fields
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func validate() throws {
         guard !fields.isEmpty else { throw ValidationError("nothing to update: give at least one field option") }
     }
 
     func run() async throws {
-        let updated = try await client.withClient { client in
+        let updated = try await options.withClient { client in
             var resource = try await client.get(Kind.Value.self, named: name, org: scope.org)
             let revision = resource.revision
             try Kind.update(&resource, from: fields)
             return try await client.put(resource, org: scope.org, ifMatch: revision).resource
         }
-        try ResourceOutput.written(updated, verb: "updated", label: Kind.label(name, in: scope), options: client)
+        try ResourceOutput.written(updated, verb: "updated", label: Kind.label(name, in: scope), options: options)
     }
 }
 
@@ -68,11 +68,11 @@ struct GetCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
     @OptionGroup var scope: Kind.Scope
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
-        let resource = try await client.withClient { try await $0.get(Kind.Value.self, named: name, org: scope.org) }
-        Console.out(try client.renderer.render(resource))
+        let resource = try await options.withClient { try await $0.get(Kind.Value.self, named: name, org: scope.org) }
+        Console.out(try options.renderer.render(resource))
     }
 }
 
@@ -82,16 +82,16 @@ struct ListCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     }
 
     @OptionGroup var scope: Kind.Scope
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
-        let resources = try await client.withClient { try await $0.listAll(Kind.Value.self, org: scope.org) }
-        if resources.isEmpty && client.output == .table {
+        let resources = try await options.withClient { try await $0.listAll(Kind.Value.self, org: scope.org) }
+        if resources.isEmpty && options.output == .table {
             // Said on stderr: stdout stays empty, as it is for an empty list.
             Console.error("no \(Kind.kind.rawValue)" + (scope.org.map { " in org \($0)" } ?? ""))
             return
         }
-        Console.out(try client.renderer.render(resources))
+        Console.out(try options.renderer.render(resources))
     }
 }
 
@@ -102,11 +102,11 @@ struct DeleteCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
     @OptionGroup var scope: Kind.Scope
-    @OptionGroup(title: "Connection and output") var client: ClientOptions
+    @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
-        try await client.withClient { try await $0.delete(Kind.Value.self, named: name, org: scope.org) }
-        ResourceOutput.confirm("\(Kind.label(name, in: scope)) deleted", options: client)
+        try await options.withClient { try await $0.delete(Kind.Value.self, named: name, org: scope.org) }
+        ResourceOutput.confirm("\(Kind.label(name, in: scope)) deleted", options: options)
     }
 }
 

@@ -1,7 +1,49 @@
 import ArgumentParser
+import Foundation
+import GatehouseControl
+import Logging
 
-/// `gatehouse serve` — placeholder until the server bootstrap lands.
+/// `gatehouse serve`: runs the appliance. Every flag can also come from `gatehouse.yaml` or a
+/// `GATEHOUSE_*` variable; flags win, then the environment, then the file.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the Gatehouse appliance.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the Gatehouse appliance (edge and control listeners).")
+
+    @Option(help: "Configuration file (default: $GATEHOUSE_CONFIG or ./gatehouse.yaml if present).")
+    var config: String?
+    @Option(help: "Where the store, keys and admin token live (default ./data).")
+    var dataDir: String?
+    @Option(help: "Where development certificates are generated (default ./certs).")
+    var certsDir: String?
+    @Option(help: "Edge listener, TLS (default 0.0.0.0:8443; port 0 = ephemeral).")
+    var publicAddr: String?
+    @Option(help: "Control listener, TLS (default 0.0.0.0:9443).")
+    var adminAddr: String?
+    @Option(help: "Optional cleartext edge listener: HTTP/1.1 and h2c with prior knowledge.")
+    var plainAddr: String?
+    @Option(help: "Largest request body the edge accepts, in bytes (default 10 MiB).")
+    var maxBodyBytes: Int?
+    @Option(help: "How long in-flight requests may take to finish on shutdown (default 10).")
+    var shutdownGraceSeconds: Double?
+    @Option(help: "How clients reach the control listener (default derived from --admin-addr).")
+    var externalURL: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration = try ServeConfiguration.load(
+            configFile: config, environment: environment,
+            flags: .init(
+                dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
+                maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
+                logLevel: logLevel))
+        let level = try configuration.loggerLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        try await GatehouseServer.run(configuration: configuration, environment: environment, logger: Logger(label: "gatehouse"))
+    }
 }

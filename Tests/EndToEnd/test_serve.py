@@ -184,6 +184,11 @@ def test_kill9_right_after_acknowledged_writes_loses_nothing(gatehouse, upstream
     def get(path):
         return gh.api("GET", path)
 
+    def route_is_live():
+        check(get(f"/v1/orgs/{org}/routes/rt"), 200)
+        r = httpx.get(f"{gh.edge_url}/{org}/echo", verify=ssl_context(gh.ca), timeout=10)
+        return check(r, 200).json()["path"] == "/base/echo"
+
     steps = [
         ("POST org",
          lambda: check(gh.api("POST", "/v1/orgs", {"name": org, "displayName": "v1"}), 201),
@@ -196,9 +201,7 @@ def test_kill9_right_after_acknowledged_writes_loses_nothing(gatehouse, upstream
          lambda: check(get(f"/v1/orgs/{org}/functions/fn"), 200).json()["http"]["url"] == f"{upstream.url}/base"),
         ("POST route",
          lambda: gh.create_route(org, "rt", "fn", ["/echo"]),
-         lambda: (check(get(f"/v1/orgs/{org}/routes/rt"), 200) and
-                  check(httpx.get(f"{gh.edge_url}/{org}/echo", verify=ssl_context(gh.ca)), 200)
-                  .json()["path"] == "/base/echo")),
+         route_is_live),
         ("POST secret",
          lambda: check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "db", "values": {"k": "v"}}), 201),
          lambda: check(get(secret_path), 200).json()["keys"] == ["k"]),

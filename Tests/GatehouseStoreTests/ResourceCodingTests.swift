@@ -25,7 +25,7 @@ struct ResourceCodingTests {
             function.org = "elsewhere"
             function.revision = 999
             function.createdAt = Date(timeIntervalSince1970: 0)
-            let saved = try await store.write { try $0.save(function, org: "acme", sealed: nil) }
+            let saved = try await store.write { [function] in try $0.save(function, org: "acme", sealed: nil) }
             #expect(saved.org == "acme")
             #expect(saved.revision == 1)
             #expect(saved.createdAt != Date(timeIntervalSince1970: 0))
@@ -51,7 +51,7 @@ struct ResourceCodingTests {
             try await Task.sleep(for: .milliseconds(20))
             var changed = first
             changed.paths = ["/other"]
-            let second = try await store.write { try $0.save(changed, org: "acme", sealed: nil) }
+            let second = try await store.write { [changed] in try $0.save(changed, org: "acme", sealed: nil) }
             #expect(second.revision == 2)
             #expect(second.createdAt == first.createdAt)
             #expect(second.updatedAt != first.updatedAt)

@@ -3,6 +3,7 @@ import GatehouseModel
 @testable import GatehouseStore
 
 /// A fresh directory under the system's temporary directory, removed when `body` returns.
+@discardableResult
 func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("gatehouse-store-tests-\(UUID().uuidString)", isDirectory: true)
@@ -12,6 +13,7 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
 }
 
 /// A store on a fresh file, closed and removed when `body` returns.
+@discardableResult
 func withStore<T>(_ body: (SQLiteStore, URL) async throws -> T) async throws -> T {
     try await withTemporaryDirectory { directory in
         let store = try SQLiteStore(path: directory.appendingPathComponent("gatehouse.sqlite").path)

@@ -110,7 +110,7 @@ public enum DevCertificates {
     static func machineHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(cString: buffer)
+        let name = String(nulTerminated: buffer)
         return name.isEmpty ? "localhost" : name
     }
 

@@ -1,0 +1,38 @@
+import Foundation
+import GatehouseIdentity
+import GatehouseModel
+import GatehouseStore
+import Hummingbird
+import Logging
+
+/// The control listener's routes: health, the OpenAPI document, and the admin API.
+enum AdminRouter {
+    struct Dependencies: Sendable {
+        var store: any Store
+        var sealer: SecretSealer
+        var verifier: AdminTokenVerifier
+        var health: HealthState
+        var openAPI: OpenAPIDocument
+        var logger: Logger
+    }
+
+    static func build(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ProblemMiddleware(logger: dependencies.logger))
+        router.get("/healthz") { _, _ in
+            try JSONResponse.make(.ok, HealthState.Report(status: "ok", revision: dependencies.health.revision))
+        }
+        router.get("/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
+        }
+        router.middlewares.add(AdminAuthMiddleware(verifier: dependencies.verifier))
+        let store = dependencies.store
+        ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)
+        ResourceEndpoints(store: store, rules: FunctionRules()).register(on: router)
+        ResourceEndpoints(store: store, rules: RouteRules()).register(on: router)
+        ResourceEndpoints(store: store, rules: SecretRules(sealer: dependencies.sealer)).register(on: router)
+        return router
+    }
+}

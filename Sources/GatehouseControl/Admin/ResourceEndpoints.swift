@@ -1,0 +1,133 @@
+import Foundation
+import GatehouseModel
+import GatehouseStore
+import Hummingbird
+
+/// The five operations of the admin API (list, create, get, put, delete) for one resource kind,
+/// written once for all kinds; `ResourceRules` supplies what differs.
+struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
+    typealias R = Rules.R
+    let store: any Store
+    let rules: Rules
+
+    static var defaultPageSize: Int { 100 }
+    static var maxPageSize: Int { 1000 }
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        let scoped = R.kind != .org
+        let collection = scoped ? "/v1/orgs/:org/\(R.kind.rawValue)" : "/v1/orgs"
+        // Hummingbird's trie needs one parameter name per position: an org's own name is `:org`.
+        let item = scoped ? "\(collection)/:name" : "/v1/orgs/:org"
+        @Sendable func org(_ context: Context) -> String { scoped ? (context.parameters.get("org") ?? "") : "" }
+        @Sendable func name(_ context: Context) -> String { context.parameters.get(scoped ? "name" : "org") ?? "" }
+
+        router.get(RouterPath(stringLiteral: collection)) { request, context in
+            try await list(org: org(context), request: request)
+        }
+        router.post(RouterPath(stringLiteral: collection)) { request, context in
+            try await write(org: org(context), name: nil, request: request, mode: .create)
+        }
+        router.get(RouterPath(stringLiteral: item)) { _, context in
+            try await get(org: org(context), name: name(context))
+        }
+        router.put(RouterPath(stringLiteral: item)) { request, context in
+            try await write(org: org(context), name: name(context), request: request, mode: .put)
+        }
+        router.delete(RouterPath(stringLiteral: item)) { request, context in
+            try await delete(org: org(context), name: name(context), request: request)
+        }
+    }
+
+    // MARK: - Operations
+
+    func list(org: String, request: Request) async throws -> Response {
+        let limit = try pageSize(request)
+        let after = try request.uri.queryParameters.get("cursor").map(Cursor.decode)
+        let items: [R] = try await store.read { reader in
+            try requireOrg(org, in: reader)
+            return try reader.resources(R.self, org: org, after: after, limit: limit + 1)
+        }
+        let page = Array(items.prefix(limit)).map(rules.presented)
+        let next = items.count > limit ? page.last.map { Cursor.encode($0.name) } : nil
+        return try JSONResponse.make(.ok, ListPage(items: page, nextCursor: next))
+    }
+
+    func get(org: String, name: String) async throws -> Response {
+        let found: R? = try await store.read { reader in
+            try requireOrg(org, in: reader)
+            return try reader.resource(R.self, org: org, name: name)
+        }
+        guard let found else { throw notFound(org: org, name: name) }
+        return try JSONResponse.make(.ok, rules.presented(found), etag: found.revision)
+    }
+
+    enum WriteMode { case create, put }
+
+    func write(org: String, name: String?, request: Request, mode: WriteMode) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        let resource = try JSONBody.decode(R.self, from: body, pathName: name)
+        try resource.validate()
+        let preconditions = try Preconditions(request.headers)
+        let rules = self.rules
+        let (saved, created): (R, Bool) = try await store.write { writer in
+            try requireOrg(org, in: writer)
+            let key = try ResourceCoding.key(R.self, org: org, name: resource.name)
+            let existing = try writer.document(key)
+            if mode == .create, existing != nil {
+                throw Problem.conflict("\(R.kind.singular) '\(resource.name)' already exists", with: resource.name)
+            }
+            try preconditions.check(existingRevision: existing?.revision)
+            try rules.checkWrite(resource, org: org, in: writer)
+            let (storable, sealed) = try rules.storable(resource, org: org)
+            return (try writer.save(storable, org: org, sealed: sealed), existing == nil)
+        }
+        var headers: HTTPFields = [:]
+        if created { headers[.location] = location(org: org, name: saved.name) }
+        return try JSONResponse.make(created ? .created : .ok, rules.presented(saved), etag: saved.revision, headers: headers)
+    }
+
+    func delete(org: String, name: String, request: Request) async throws -> Response {
+        let preconditions = try Preconditions(request.headers)
+        let rules = self.rules
+        let removed: Bool = try await store.write { writer in
+            try requireOrg(org, in: writer)
+            guard let existing = try writer.resource(R.self, org: org, name: name) else { return false }
+            try preconditions.check(existingRevision: existing.revision)
+            try rules.checkDelete(existing, org: org, in: writer)
+            try writer.delete(ResourceCoding.key(R.self, org: org, name: name))
+            return true
+        }
+        guard removed else { throw notFound(org: org, name: name) }
+        return Response(status: .noContent)
+    }
+
+    // MARK: - Helpers
+
+    private func requireOrg(_ org: String, in reader: any StoreReader) throws {
+        guard R.kind != .org else { return }
+        guard try reader.document(.org(org)) != nil else { throw Problem.notFound("org '\(org)' does not exist") }
+    }
+
+    private func notFound(org: String, name: String) -> Problem {
+        R.kind == .org
+            ? .notFound("org '\(name)' does not exist")
+            : .notFound("\(R.kind.singular) '\(name)' does not exist in org '\(org)'")
+    }
+
+    private func location(org: String, name: String) -> String {
+        R.kind == .org ? "/v1/orgs/\(name)" : "/v1/orgs/\(org)/\(R.kind.rawValue)/\(name)"
+    }
+
+    private func pageSize(_ request: Request) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return Self.defaultPageSize }
+        guard let limit = Int(raw), (1...Self.maxPageSize).contains(limit) else {
+            throw Problem.badRequest("limit must be an integer from 1 to \(Self.maxPageSize)")
+        }
+        return limit
+    }
+}
+
+struct ListPage<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+}

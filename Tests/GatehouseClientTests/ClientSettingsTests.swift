@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+@testable import GatehouseClient
+
+/// Every test works in its own temporary home and working directory; the real ones are never read.
+@Suite("Client settings resolution")
+struct ClientSettingsTests {
+    let root: String
+    var home: String { root + "/home" }
+    var work: String { root + "/work" }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gatehouse-settings-\(UUID().uuidString)").path
+        for directory in [home + "/.config/gatehouse", work + "/data", work + "/certs", root + "/xdg/gatehouse"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func resolver(_ environment: [String: String] = [:]) -> ClientSettingsResolver {
+        ClientSettingsResolver(environment: environment, homeDirectory: home, workingDirectory: work)
+    }
+
+    func resolve(
+        _ environment: [String: String] = [:], server: String? = nil, token: String? = nil, cacert: String? = nil
+    ) throws -> ClientSettings {
+        try resolver(environment).resolve(server: server, token: token, caCertificatePath: cacert)
+    }
+
+    @Test func defaultsWhenNothingIsThere() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(
+            try resolve() == ClientSettings(server: URL(string: "https://localhost:9443")!, token: nil, caCertificatePath: nil))
+    }
+
+    @Test func localDefaultsComeFromTheWorkingDirectory() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("local-token\n", to: work + "/data/admin-token")
+        try write("pem", to: work + "/certs/ca.pem")
+        let settings = try resolve()
+        #expect(settings.token == "local-token")
+        #expect(settings.caCertificatePath == work + "/certs/ca.pem")
+    }
+
+    @Test func configFileBeatsLocalDefaults() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("local-token", to: work + "/data/admin-token")
+        try write("pem", to: work + "/certs/ca.pem")
+        try write(
+            "server: https://file.example:9443\ntoken: file-token\ncacert: ca/file.pem\n",
+            to: home + "/.config/gatehouse/config.yaml")
+        let settings = try resolve()
+        #expect(settings.server.absoluteString == "https://file.example:9443")
+        #expect(settings.token == "file-token")
+        // Relative paths in the config file are relative to the file.
+        #expect(settings.caCertificatePath == home + "/.config/gatehouse/ca/file.pem")
+    }
+
+    @Test func environmentBeatsConfigFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write(
+            "server: https://file.example\ntoken: file-token\ncacert: /file.pem\n",
+            to: home + "/.config/gatehouse/config.yaml")
+        let settings = try resolve([
+            "GATEHOUSE_SERVER": "https://env.example", "GATEHOUSE_TOKEN": "env-token", "GATEHOUSE_CACERT": "/env.pem",
+        ])
+        #expect(settings == ClientSettings(server: URL(string: "https://env.example")!, token: "env-token", caCertificatePath: "/env.pem"))
+    }
+
+    @Test func flagsBeatEverything() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("server: https://file.example\ntoken: file-token\n", to: home + "/.config/gatehouse/config.yaml")
+        let settings = try resolve(
+            ["GATEHOUSE_SERVER": "https://env.example", "GATEHOUSE_TOKEN": "env-token", "GATEHOUSE_CACERT": "/env.pem"],
+            server: "http://flag.example:8080", token: "flag-token", cacert: "flag.pem")
+        #expect(settings.server.absoluteString == "http://flag.example:8080")
+        #expect(settings.token == "flag-token")
+        #expect(settings.caCertificatePath == work + "/flag.pem")
+    }
+
+    @Test func eachSettingResolvesIndependently() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("token: file-token\n", to: home + "/.config/gatehouse/config.yaml")
+        try write("pem", to: work + "/certs/ca.pem")
+        let settings = try resolve(["GATEHOUSE_SERVER": "https://env.example"])
+        #expect(settings.server.absoluteString == "https://env.example")
+        #expect(settings.token == "file-token")
+        #expect(settings.caCertificatePath == work + "/certs/ca.pem")
+    }
+
+    @Test func xdgConfigHomeIsRespected() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("token: home-token\n", to: home + "/.config/gatehouse/config.yaml")
+        try write("token: xdg-token\n", to: root + "/xdg/gatehouse/config.yaml")
+        let environment = ["XDG_CONFIG_HOME": root + "/xdg"]
+        #expect(resolver(environment).configFilePath == root + "/xdg/gatehouse/config.yaml")
+        #expect(try resolve(environment).token == "xdg-token")
+        // A relative XDG_CONFIG_HOME is invalid by the spec and ignored.
+        #expect(try resolve(["XDG_CONFIG_HOME": "relative"]).token == "home-token")
+    }
+
+    @Test func unknownConfigKeyIsAnError() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("sever: https://typo.example\n", to: home + "/.config/gatehouse/config.yaml")
+        let error = #expect(throws: ClientSettingsError.self) { try resolve() }
+        #expect(error?.description.contains("'sever'") == true)
+    }
+
+    @Test func invalidServerNamesItsSource() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(throws: ClientSettingsError.invalidServer("localhost:9443", source: "GATEHOUSE_SERVER")) {
+            try resolve(["GATEHOUSE_SERVER": "localhost:9443"])
+        }
+        #expect(throws: ClientSettingsError.invalidServer("ftp://x", source: "--server")) {
+            try resolve(server: "ftp://x")
+        }
+    }
+
+    @Test func emptyEnvironmentValuesAreUnset() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("token: file-token\n", to: home + "/.config/gatehouse/config.yaml")
+        #expect(try resolve(["GATEHOUSE_TOKEN": ""]).token == "file-token")
+    }
+
+    @Test func tildeExpandsToHome() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try resolve(cacert: "~/ca.pem").caCertificatePath == home + "/ca.pem")
+    }
+}
