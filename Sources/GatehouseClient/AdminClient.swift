@@ -103,7 +103,7 @@ public final class AdminClient: Sendable {
             contentType = response.headers.first(name: "Content-Type")
             bytes = Data(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
         } catch {
-            throw AdminClientError.transport(server: server.absoluteString, reason: Self.describe(error))
+            throw AdminClientError.transport(server: server.absoluteString, reason: TransportFailure.describe(error))
         }
         guard (200..<300).contains(status) else {
             throw ProblemResponse.problem(status: status, contentType: contentType, body: bytes)
@@ -123,22 +123,6 @@ public final class AdminClient: Sendable {
         var base = server.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         return base + path + (query.isEmpty ? "" : "?" + ResourcePath.query(query))
-    }
-
-    /// A transport failure in words a user can act on.
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout: return "the request timed out"
-            case .connectTimeout: return "connecting timed out"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: break
-            }
-        }
-        if error is NIOSSLError || String(reflecting: type(of: error)).contains("SSL") {
-            return "TLS failed (\(error)); pass --cacert with the server's CA certificate, or --insecure for a dev server"
-        }
-        return String(describing: error)
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -18,23 +18,35 @@ struct Gatehouse: AsyncParsableCommand {
     /// ArgumentParser's own `main`, with the exit codes scripts rely on: 1 for a failed
     /// operation (printed as `error: ...`), 2 for a usage error (ArgumentParser says 64).
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try await asyncParseAsRoot(nil)
+            command = try await asyncParseAsRoot(nil)
+        } catch {
+            exitForParseError(error)
+        }
+        do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Raised by a command's run (a flag that only some operations require): the command's
+            // usage is not at hand here, so point to its help instead.
+            Console.error("error: \(error.message)\n(see --help)")
+            Foundation.exit(2)
         } catch {
-            if let message = ErrorReport.message(for: error) {
-                Console.error("error: \(message)")
-                Foundation.exit(1)
-            }
-            if exitCode(for: error) == .validationFailure {
-                Console.error(fullMessage(for: error))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            guard let message = ErrorReport.message(for: error) else { exit(withError: error) }
+            Console.error("error: \(message)")
+            Foundation.exit(1)
         }
+    }
+
+    private static func exitForParseError(_ error: any Error) -> Never {
+        if exitCode(for: error) == .validationFailure {
+            Console.error(fullMessage(for: error))
+            Foundation.exit(2)
+        }
+        exit(withError: error)
     }
 }

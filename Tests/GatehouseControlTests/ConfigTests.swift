@@ -14,7 +14,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func writeFile(_ name: String = "gatehouse.yaml", _ yaml: String) throws -> String {
+    func writeFile(_ yaml: String, named name: String = "gatehouse.yaml") throws -> String {
         let url = directory.appendingPathComponent(name)
         try yaml.write(to: url, atomically: true, encoding: .utf8)
         return url.path
@@ -26,7 +26,7 @@ import Testing
         configFile: String? = nil,
         environment: [String: String] = [:],
         flags: ServeConfiguration.Overrides = .init()
-    ) throws -> ServeConfiguration {
+    ) throws(ConfigurationError) -> ServeConfiguration {
         try ServeConfiguration.load(
             configFile: configFile,
             environment: environment,
@@ -165,14 +165,14 @@ import Testing
     // MARK: Which file
 
     @Test func configFileComesFromTheEnvironmentWhenNoFlagNamesOne() throws {
-        let fromEnvironment = try writeFile("env.yaml", "logLevel: error\n")
-        let fromFlag = try writeFile("flag.yaml", "logLevel: critical\n")
+        let fromEnvironment = try writeFile("logLevel: error\n", named: "env.yaml")
+        let fromFlag = try writeFile("logLevel: critical\n", named: "flag.yaml")
         #expect(try load(environment: ["GATEHOUSE_CONFIG": fromEnvironment]).logLevel == "error")
         #expect(try load(configFile: fromFlag, environment: ["GATEHOUSE_CONFIG": fromEnvironment]).logLevel == "critical")
     }
 
     @Test func defaultFileIsReadWhenPresentAndMayBeAbsent() throws {
-        let defaultFile = try writeFile("gatehouse.yaml", "logLevel: notice\n")
+        let defaultFile = try writeFile("logLevel: notice\n", named: "gatehouse.yaml")
         let configuration = try ServeConfiguration.load(
             configFile: nil,
             environment: [:],
@@ -241,8 +241,11 @@ import Testing
     }
 
     @Test func duplicateKeyIsAnError() throws {
-        let file = try writeFile("logLevel: info\nlogLevel: debug\n")
-        #expect(loadError(configFile: file)?.key == "logLevel")
+        let file = try writeFile("dataDir: /a\nlogLevel: info\nlogLevel: debug\n")
+        let error = try #require(loadError(configFile: file))
+        #expect(error.key == "logLevel")
+        #expect(error.reason.contains("line 2"))
+        #expect(!error.description.contains("/a"))  // the file's text is not quoted back
     }
 
     @Test func invalidYAMLIsAnErrorNamingTheFile() throws {
@@ -250,6 +253,7 @@ import Testing
         let error = try #require(loadError(configFile: file))
         #expect(error.source == .file(path: file))
         #expect(error.reason.contains("YAML"))
+        #expect(error.reason.contains("line 1"))
     }
 
     // MARK: Validation

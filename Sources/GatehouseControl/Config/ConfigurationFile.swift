@@ -24,6 +24,13 @@ struct ConfigurationFile: Sendable {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            // Yams' own message quotes the whole file; name the key and the line instead.
+            throw ConfigurationError(
+                source: .file(path: path),
+                key: duplicates.first,
+                reason: "appears more than once in the same mapping (line \(context.mark.line))"
+            )
         } catch {
             throw ConfigurationError(source: .file(path: path), reason: "not valid YAML: \(error)")
         }
@@ -104,22 +111,18 @@ private struct YAMLReader {
         ConfigurationError(source: .file(path: path), key: key, reason: reason)
     }
 
-    /// The entries of a mapping with string keys, in file order; a repeated key is an error
-    /// because only one of the values could win.
+    /// The entries of a mapping with string keys, in file order. (Yams already refuses a
+    /// repeated key.)
     func mapping(_ node: Node, key: String?) throws(ConfigurationError) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else {
             throw error(key: key, "expected a mapping of keys to values, found \(kind(of: node))")
         }
-        var seen = Set<String>()
         var entries: [(String, Node)] = []
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
                 throw error(key: key, "keys must be plain names, found \(kind(of: keyNode))")
             }
-            let name = scalar.string
-            let fullName = key.map { "\($0).\(name)" } ?? name
-            guard seen.insert(name).inserted else { throw error(key: fullName, "appears more than once") }
-            entries.append((name, value))
+            entries.append((scalar.string, value))
         }
         return entries
     }
