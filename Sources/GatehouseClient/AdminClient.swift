@@ -55,6 +55,9 @@ public final class AdminClient: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .nanoseconds(nanoseconds)))
         configuration.httpVersion = .automatic
+        // The admin API is one server, usually on this machine: a refused connection is the
+        // answer ("not running"), not flakiness to retry until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.server = server
         self.token = token
         self.requestTimeoutNanoseconds = nanoseconds

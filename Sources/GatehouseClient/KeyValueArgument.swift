@@ -11,7 +11,7 @@ public struct KeyValueArgument: Sendable, Equatable {
     /// Splits at the first `=`, so values may themselves contain `=` (base64 padding, URLs).
     public init(parsing text: String) throws(KeyValueArgumentError) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw KeyValueArgumentError(argument: text)
+            throw KeyValueArgumentError()
         }
         key = String(text[..<equals])
         value = String(text[text.index(after: equals)...])
@@ -21,7 +21,7 @@ public struct KeyValueArgument: Sendable, Equatable {
 /// The argument is not `key=value`. It is not repeated in the message: it may be a secret
 /// value typed without its key.
 public struct KeyValueArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
-    init(argument: String) {}
+    init() {}
 
     public var description: String {
         "expected key=value with a non-empty key"

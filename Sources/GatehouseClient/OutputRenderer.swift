@@ -67,6 +67,8 @@ public struct OutputRenderer: Sendable {
     // MARK: - Encodings
 
     static func json(_ value: JSONValue) throws -> String {
+        // The pretty printer writes an empty array over two lines.
+        if value == .array([]) { return "[]\n" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"

@@ -26,7 +26,10 @@ enum TransportFailure {
             default: return String(describing: error)
             }
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
-            return "TLS failed (\(error)); pass --cacert with the server's CA certificate, or --insecure for a dev server"
+            // The common case by far: a dev server's certificate, signed by its own CA.
+            let untrusted = String(describing: error).contains("CERTIFICATE_VERIFY_FAILED")
+            let what = untrusted ? "the server's certificate is not trusted" : "TLS failed (\(error))"
+            return "\(what); pass --cacert with the server's CA certificate, or --insecure for a dev server"
         case is NIOTooManyBytesError:
             return "the response exceeds \(AdminClient.maxResponseBytes) bytes"
         default:

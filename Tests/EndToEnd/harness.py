@@ -65,7 +65,7 @@ def require_tool(name: str) -> str:
 
 def gatehouse_bin() -> Path:
     env = os.environ.get("GATEHOUSE_BIN")
-    path = Path(env) if env else REPO_ROOT / ".build" / "debug" / "gatehouse"
+    path = (Path(env) if env else REPO_ROOT / ".build" / "debug" / "gatehouse").absolute()
     if not (path.is_file() and os.access(path, os.X_OK)):
         pytest.fail(
             f"no gatehouse binary at {path}: set GATEHOUSE_BIN or run scripts/test", pytrace=False
@@ -206,9 +206,11 @@ class Gatehouse:
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(f"\n===== e2e harness: start #{self.starts + 1}: {' '.join(cmd)}\n".encode())
         self._log_file.flush()
+        # Hermetic: no gatehouse.yaml in cwd, no GATEHOUSE_* settings from the caller's environment.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
         self.proc = subprocess.Popen(
             cmd, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.root, start_new_session=True,
+            cwd=self.root, env=env, start_new_session=True,
         )
         self.starts += 1
         try:

@@ -57,7 +57,7 @@ def list_all(gh, path: str, limit: int = 1000) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer not-the-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "not-even-a-scheme"]
+    "authorization", [None, "Bearer not-the-token", "Bearer", "Basic YWRtaW46YWRtaW4=", "not-even-a-scheme"]
 )
 def test_missing_or_wrong_token_is_401_with_www_authenticate(gh, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}

@@ -130,8 +130,15 @@ def test_plain_listener_speaks_h2c_prior_knowledge_and_http11(gh):
 # --- lifecycle -------------------------------------------------------------------------------------
 
 
+GRACE_SECONDS = 10  # `gatehouse serve`'s default --shutdown-grace-seconds
+
+
 @pytest.mark.parametrize("transport", ["h2", "h1"])
 def test_sigterm_drains_in_flight_request_and_exits_zero(gatehouse, upstream, transport):
+    """SIGTERM with a request in flight: the listeners stop accepting at once, the request
+    finishes with 200, and the process exits 0 as soon as it has, even though the client (like
+    any pooling client) keeps its now idle connection open: the server closes idle connections
+    (HTTP/1.1) or sends GOAWAY and closes once its streams are done (HTTP/2)."""
     pub = gatehouse.publish(upstream.url, ["/slow"])
     client = gatehouse.client(transport)
     check(client.get(pub.path("/slow"), params={"ms": "1"}), 200)  # the connection is up before the drain
@@ -141,6 +148,7 @@ def test_sigterm_drains_in_flight_request_and_exits_zero(gatehouse, upstream, tr
     def call():
         try:
             result["response"] = client.get(pub.path("/slow"), params={"ms": "1500", "tag": tag})
+            result["answered"] = time.monotonic()
         except Exception as e:  # reported below
             result["error"] = e
 
@@ -153,25 +161,36 @@ def test_sigterm_drains_in_flight_request_and_exits_zero(gatehouse, upstream, tr
     in_flight_during_check = thread.is_alive()
     public_refused = port_is_closed(gatehouse.public_addr)
     plain_refused = port_is_closed(gatehouse.plain_addr)
+    admin_refused = port_is_closed(gatehouse.admin_addr)
     thread.join(20)
     try:
-        rc = gatehouse.proc.wait(timeout=15)
+        rc = gatehouse.proc.wait(timeout=GRACE_SECONDS + 5)
     except subprocess.TimeoutExpired:
-        pytest.fail("gatehouse did not exit within 15 s of SIGTERM once the in-flight request was done")
-    exited_after = time.monotonic() - signalled
+        rc = None
+    exited = time.monotonic()
     client.close()
+    if rc is None:
+        gatehouse.kill9()
+        pytest.fail(f"gatehouse did not exit within {GRACE_SECONDS + 5} s of SIGTERM")
     gatehouse.terminate()  # bookkeeping only: it has exited
 
     assert "error" not in result, f"the in-flight request failed during the drain: {result.get('error')!r}"
     r = result["response"]
     check(r, 200)
-    assert r.json()["path"].startswith("/slow?"), r.json()["path"]
-    assert tag in r.json()["path"]
+    assert r.json()["path"].startswith("/slow?") and tag in r.json()["path"], r.json()["path"]
     assert rc == 0, f"exit code after SIGTERM: {rc}"
     assert in_flight_during_check, "the slow request finished before the listener check (check is meaningless)"
-    assert public_refused, "the public listener still accepted new connections while draining"
-    assert plain_refused, "the plain listener still accepted new connections while draining"
-    assert exited_after < 10, f"exit took {exited_after:.1f} s after SIGTERM"
+    problems = [
+        f"the {name} listener still accepted new connections while draining"
+        for name, refused in (("public", public_refused), ("plain", plain_refused), ("admin", admin_refused))
+        if not refused
+    ]
+    lingered = exited - result["answered"]
+    if lingered >= 3:
+        problems.append(
+            f"the process exited {lingered:.1f} s after the last in-flight request was answered "
+            f"({exited - signalled:.1f} s after SIGTERM): an idle client connection held up the drain")
+    assert not problems, "; ".join(problems)
     for addr in (gatehouse.public_addr, gatehouse.admin_addr, gatehouse.plain_addr):
         assert port_is_closed(addr), f"{addr} still accepts connections after exit"
 

@@ -324,46 +324,48 @@ import Testing
     }
 }
 
-@Suite struct ListenAddressTests {
-    @Test(arguments: [
-        ("127.0.0.1:8443", "127.0.0.1", 8443),
-        ("localhost:80", "localhost", 80),
-        ("0.0.0.0:0", "0.0.0.0", 0),
-        (":9443", "0.0.0.0", 9443),
-        ("[::1]:8443", "::1", 8443),
-        ("[::]:0", "::", 0),
-        ("[fe80::1%eth0]:443", "fe80::1%eth0", 443),
-        ("gatehouse.example.com:65535", "gatehouse.example.com", 65535),
-    ])
-    func parses(text: String, host: String, port: Int) throws {
-        let address = try ListenAddress(parsing: text)
-        #expect(address.host == host)
-        #expect(address.port == port)
-    }
+extension ConfigTests {
+    @Suite struct ListenAddressParsing {
+        @Test(arguments: [
+            ("127.0.0.1:8443", "127.0.0.1", 8443),
+            ("localhost:80", "localhost", 80),
+            ("0.0.0.0:0", "0.0.0.0", 0),
+            (":9443", "0.0.0.0", 9443),
+            ("[::1]:8443", "::1", 8443),
+            ("[::]:0", "::", 0),
+            ("[fe80::1%eth0]:443", "fe80::1%eth0", 443),
+            ("gatehouse.example.com:65535", "gatehouse.example.com", 65535),
+        ])
+        func parses(text: String, host: String, port: Int) throws {
+            let address = try ListenAddress(parsing: text)
+            #expect(address.host == host)
+            #expect(address.port == port)
+        }
 
-    @Test(arguments: [
-        "",
-        "localhost",
-        "127.0.0.1:",
-        "127.0.0.1:65536",
-        "127.0.0.1:-1",
-        "127.0.0.1:http",
-        "127.0.0.1:+80",
-        "::1:8443",
-        "[::1]",
-        "[::1]8443",
-        "[::1:8443",
-        "[127.0.0.1]:80",
-        "local host:80",
-        "http://localhost:80",
-    ])
-    func rejects(text: String) {
-        #expect(throws: ConfigurationError.self) { try ListenAddress(parsing: text) }
-    }
+        @Test(arguments: [
+            "",
+            "localhost",
+            "127.0.0.1:",
+            "127.0.0.1:65536",
+            "127.0.0.1:-1",
+            "127.0.0.1:http",
+            "127.0.0.1:+80",
+            "::1:8443",
+            "[::1]",
+            "[::1]8443",
+            "[::1:8443",
+            "[127.0.0.1]:80",
+            "local host:80",
+            "http://localhost:80",
+        ])
+        func rejects(text: String) {
+            #expect(throws: ConfigurationError.self) { try ListenAddress(parsing: text) }
+        }
 
-    @Test func describesItselfAsItParses() throws {
-        #expect(try ListenAddress(parsing: "[::1]:8443").description == "[::1]:8443")
-        #expect(try ListenAddress(parsing: ":80").description == "0.0.0.0:80")
-        #expect(try ListenAddress(parsing: "[::]:0").isWildcard)
+        @Test func describesItselfAsItParses() throws {
+            #expect(try ListenAddress(parsing: "[::1]:8443").description == "[::1]:8443")
+            #expect(try ListenAddress(parsing: ":80").description == "0.0.0.0:80")
+            #expect(try ListenAddress(parsing: "[::]:0").isWildcard)
+        }
     }
 }

@@ -12,321 +12,326 @@ import X509
 
 // Test-only imports of NIOPosix, NIOTLS, X509 and Crypto resolve through GatehouseControl's dependencies.
 
-@Suite struct DevCertificatesTests {
-    let directory: URL
-    let certsDir: URL
-    let logs = CapturedLogs()
+/// Grouped under one name so that `swift test --filter TLSTests` runs them all.
+@Suite enum TLSTests {}
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("gatehouse-tls-tests-\(UUID().uuidString)", isDirectory: true)
-        certsDir = directory.appendingPathComponent("certs", isDirectory: true)
-    }
+extension TLSTests {
+    @Suite struct DevCertificateGeneration {
+        let directory: URL
+        let certsDir: URL
+        let logs = CapturedLogs()
 
-    var logger: Logger { logs.logger }
-
-    @Test func firstStartCreatesTheFourFilesWithPrivateKeys() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local"], logger: logger)
-        #expect(paths == DevCertificates.Paths(certsDir: certsDir))
-        for file in [paths.ca, paths.caKey, paths.server, paths.serverKey] {
-            #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent)")
+        init() throws {
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("gatehouse-tls-tests-\(UUID().uuidString)", isDirectory: true)
+            certsDir = directory.appendingPathComponent("certs", isDirectory: true)
         }
-        #expect(try permissions(paths.caKey) == 0o600)
-        #expect(try permissions(paths.serverKey) == 0o600)
-        #expect(try permissions(paths.ca) == 0o644)
-        // No temporary files are left behind.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: certsDir.path).sorted()
-            == ["ca-key.pem", "ca.pem", "server-key.pem", "server.pem"])
-    }
 
-    @Test func serverCertificateChainsToTheCAForEveryName() async throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local", "10.1.2.3"], logger: logger)
-        let ca = try readCertificate(paths.ca)
-        let server = try readCertificate(paths.server)
+        var logger: Logger { logs.logger }
 
-        for (hostname, ip) in [("localhost", nil), (nil, "127.0.0.1"), (nil, "::1"), ("gatehouse-test.local", nil), (nil, "10.1.2.3")] {
-            var verifier = Verifier(rootCertificates: CertificateStore([ca])) {
+        @Test func firstStartCreatesTheFourFilesWithPrivateKeys() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local"], logger: logger)
+            #expect(paths == DevCertificates.Paths(certsDir: certsDir))
+            for file in [paths.ca, paths.caKey, paths.server, paths.serverKey] {
+                #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent)")
+            }
+            #expect(try permissions(paths.caKey) == 0o600)
+            #expect(try permissions(paths.serverKey) == 0o600)
+            #expect(try permissions(paths.ca) == 0o644)
+            // No temporary files are left behind.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: certsDir.path).sorted()
+                == ["ca-key.pem", "ca.pem", "server-key.pem", "server.pem"])
+        }
+
+        @Test func serverCertificateChainsToTheCAForEveryName() async throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local", "10.1.2.3"], logger: logger)
+            let ca = try readCertificate(paths.ca)
+            let server = try readCertificate(paths.server)
+
+            for (hostname, ip) in [("localhost", nil), (nil, "127.0.0.1"), (nil, "::1"), ("gatehouse-test.local", nil), (nil, "10.1.2.3")] {
+                var verifier = Verifier(rootCertificates: CertificateStore([ca])) {
+                    RFC5280Policy()
+                    ServerIdentityPolicy(serverHostname: hostname, serverIP: ip)
+                }
+                let result = await verifier.validate(leaf: server, intermediates: CertificateStore())
+                guard case .validCertificate(let chain) = result else {
+                    Issue.record("\(hostname ?? ip ?? "?") did not verify: \(result)")
+                    continue
+                }
+                #expect(Array(chain) == [server, ca])
+            }
+
+            var otherName = Verifier(rootCertificates: CertificateStore([ca])) {
                 RFC5280Policy()
-                ServerIdentityPolicy(serverHostname: hostname, serverIP: ip)
+                ServerIdentityPolicy(serverHostname: "example.com", serverIP: nil)
             }
-            let result = await verifier.validate(leaf: server, intermediates: CertificateStore())
-            guard case .validCertificate(let chain) = result else {
-                Issue.record("\(hostname ?? ip ?? "?") did not verify: \(result)")
-                continue
-            }
-            #expect(Array(chain) == [server, ca])
-        }
-
-        var otherName = Verifier(rootCertificates: CertificateStore([ca])) {
-            RFC5280Policy()
-            ServerIdentityPolicy(serverHostname: "example.com", serverIP: nil)
-        }
-        guard case .couldNotValidate = await otherName.validate(leaf: server, intermediates: CertificateStore()) else {
-            Issue.record("the certificate must not be valid for example.com")
-            return
-        }
-    }
-
-    @Test func certificatesCarryTheExpectedExtensions() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        let ca = try readCertificate(paths.ca)
-        let server = try readCertificate(paths.server)
-
-        #expect(ca.subject == ca.issuer)
-        #expect(ca.subject.description.contains("Gatehouse Development CA \(DevCertificates.machineHostName())"))
-        #expect(try ca.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
-        #expect(try ca.extensions.keyUsage?.keyCertSign == true)
-        #expect(ca.notValidAfter.timeIntervalSince(ca.notValidBefore) >= 3650 * 24 * 3600 - 1)
-        let caKeyIdentifier = try #require(try ca.extensions.subjectKeyIdentifier)
-        #expect(P256.Signing.PublicKey(ca.publicKey) != nil)
-
-        #expect(server.issuer == ca.subject)
-        #expect(try server.extensions.basicConstraints == .notCertificateAuthority)
-        #expect(try server.extensions.keyUsage?.digitalSignature == true)
-        #expect(try server.extensions.extendedKeyUsage?.contains(.serverAuth) == true)
-        #expect(try server.extensions.authorityKeyIdentifier?.keyIdentifier == caKeyIdentifier.keyIdentifier)
-        #expect(try server.extensions.subjectKeyIdentifier != nil)
-        #expect(server.notValidAfter.timeIntervalSince(server.notValidBefore) <= 825 * 24 * 3600)
-        #expect(P256.Signing.PublicKey(server.publicKey) != nil)
-        let names = try #require(try server.extensions.subjectAlternativeNames)
-        let hostNames = names.compactMap(CertificateHostName.init)
-        #expect(hostNames.contains(.dns("localhost")))
-        #expect(hostNames.contains(.ip([127, 0, 0, 1])))
-        #expect(hostNames.contains(.ip([UInt8](repeating: 0, count: 15) + [1])))
-    }
-
-    @Test func secondStartReusesTheFilesUnchanged() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local"], logger: logger)
-        let before = try snapshot(paths)
-        let again = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["GATEHOUSE-TEST.local"], logger: logger)
-        #expect(again == paths)
-        #expect(try snapshot(paths) == before)
-    }
-
-    @Test func deletedServerCertificateIsReissuedFromTheSameCA() async throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        let ca = try Data(contentsOf: paths.ca)
-        let caKey = try Data(contentsOf: paths.caKey)
-        let oldServerKey = try Data(contentsOf: paths.serverKey)
-        try FileManager.default.removeItem(at: paths.server)
-
-        _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-
-        #expect(try Data(contentsOf: paths.ca) == ca)
-        #expect(try Data(contentsOf: paths.caKey) == caKey)
-        #expect(try Data(contentsOf: paths.serverKey) != oldServerKey)
-        try await expectServerVerifies(paths, hostname: "localhost")
-    }
-
-    @Test func newHostNameOrNearExpiryReissuesTheServerCertificateOnly() async throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        let ca = try Data(contentsOf: paths.ca)
-
-        let firstServer = try Data(contentsOf: paths.server)
-        _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["new-name.local"], logger: logger)
-        let secondServer = try Data(contentsOf: paths.server)
-        #expect(secondServer != firstServer)
-        try await expectServerVerifies(paths, hostname: "new-name.local")
-
-        // 800 days on, fewer than 30 remain.
-        let later = Date().addingTimeInterval(800 * 24 * 3600)
-        _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["new-name.local"], logger: logger, now: later)
-        #expect(try Data(contentsOf: paths.server) != secondServer)
-        #expect(try readCertificate(paths.server).notValidAfter > later.addingTimeInterval(800 * 24 * 3600))
-        #expect(try Data(contentsOf: paths.ca) == ca)
-    }
-
-    @Test func mismatchedServerKeyIsReissued() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        try P256.Signing.PrivateKey().pemRepresentation.write(to: paths.serverKey, atomically: true, encoding: .utf8)
-        let server = try Data(contentsOf: paths.server)
-        _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        #expect(try Data(contentsOf: paths.server) != server)
-        #expect(try permissions(paths.serverKey) == 0o600)
-    }
-
-    @Test func logsTheCAPathAndNoKeyMaterial() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
-        let entries = logs.entries
-        #expect(entries.contains { $0.level == .info && $0.text.contains("--cacert \(paths.ca.path)") })
-        let keys = [try String(contentsOf: paths.caKey, encoding: .utf8), try String(contentsOf: paths.serverKey, encoding: .utf8)]
-        for entry in entries {
-            #expect(!entry.text.contains("PRIVATE KEY"))
-            for key in keys {
-                let body = key.split(separator: "\n").dropFirst().first.map(String.init) ?? key
-                #expect(!entry.text.contains(body))
+            guard case .couldNotValidate = await otherName.validate(leaf: server, intermediates: CertificateStore()) else {
+                Issue.record("the certificate must not be valid for example.com")
+                return
             }
         }
-    }
 
-    @Test func invalidExtraHostNamesAreSkipped() throws {
-        let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["not a name", "ok.local"], logger: logger)
-        let names = try #require(try readCertificate(paths.server).extensions.subjectAlternativeNames)
-        #expect(names.contains(.dnsName("ok.local")))
-        #expect(!names.contains(.dnsName("not a name")))
-        #expect(logs.entries.contains { $0.level == .warning && $0.text.contains("not a name") })
-    }
+        @Test func certificatesCarryTheExpectedExtensions() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            let ca = try readCertificate(paths.ca)
+            let server = try readCertificate(paths.server)
 
-    func expectServerVerifies(_ paths: DevCertificates.Paths, hostname: String) async throws {
-        var verifier = Verifier(rootCertificates: CertificateStore([try readCertificate(paths.ca)])) {
-            RFC5280Policy()
-            ServerIdentityPolicy(serverHostname: hostname, serverIP: nil)
+            #expect(ca.subject == ca.issuer)
+            #expect(ca.subject.description.contains("Gatehouse Development CA \(DevCertificates.machineHostName())"))
+            #expect(try ca.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
+            #expect(try ca.extensions.keyUsage?.keyCertSign == true)
+            #expect(ca.notValidAfter.timeIntervalSince(ca.notValidBefore) >= 3650 * 24 * 3600 - 1)
+            let caKeyIdentifier = try #require(try ca.extensions.subjectKeyIdentifier)
+            #expect(P256.Signing.PublicKey(ca.publicKey) != nil)
+
+            #expect(server.issuer == ca.subject)
+            #expect(try server.extensions.basicConstraints == .notCertificateAuthority)
+            #expect(try server.extensions.keyUsage?.digitalSignature == true)
+            #expect(try server.extensions.extendedKeyUsage?.contains(.serverAuth) == true)
+            #expect(try server.extensions.authorityKeyIdentifier?.keyIdentifier == caKeyIdentifier.keyIdentifier)
+            #expect(try server.extensions.subjectKeyIdentifier != nil)
+            #expect(server.notValidAfter.timeIntervalSince(server.notValidBefore) <= 825 * 24 * 3600)
+            #expect(P256.Signing.PublicKey(server.publicKey) != nil)
+            let names = try #require(try server.extensions.subjectAlternativeNames)
+            let hostNames = names.compactMap(CertificateHostName.init)
+            #expect(hostNames.contains(.dns("localhost")))
+            #expect(hostNames.contains(.ip([127, 0, 0, 1])))
+            #expect(hostNames.contains(.ip([UInt8](repeating: 0, count: 15) + [1])))
         }
-        let result = await verifier.validate(leaf: try readCertificate(paths.server), intermediates: CertificateStore())
-        guard case .validCertificate = result else {
-            Issue.record("server certificate does not verify for \(hostname): \(result)")
-            return
+
+        @Test func secondStartReusesTheFilesUnchanged() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["gatehouse-test.local"], logger: logger)
+            let before = try snapshot(paths)
+            let again = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["GATEHOUSE-TEST.local"], logger: logger)
+            #expect(again == paths)
+            #expect(try snapshot(paths) == before)
+        }
+
+        @Test func deletedServerCertificateIsReissuedFromTheSameCA() async throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            let ca = try Data(contentsOf: paths.ca)
+            let caKey = try Data(contentsOf: paths.caKey)
+            let oldServerKey = try Data(contentsOf: paths.serverKey)
+            try FileManager.default.removeItem(at: paths.server)
+
+            _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+
+            #expect(try Data(contentsOf: paths.ca) == ca)
+            #expect(try Data(contentsOf: paths.caKey) == caKey)
+            #expect(try Data(contentsOf: paths.serverKey) != oldServerKey)
+            try await expectServerVerifies(paths, hostname: "localhost")
+        }
+
+        @Test func newHostNameOrNearExpiryReissuesTheServerCertificateOnly() async throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            let ca = try Data(contentsOf: paths.ca)
+
+            let firstServer = try Data(contentsOf: paths.server)
+            _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["new-name.local"], logger: logger)
+            let secondServer = try Data(contentsOf: paths.server)
+            #expect(secondServer != firstServer)
+            try await expectServerVerifies(paths, hostname: "new-name.local")
+
+            // 800 days on, fewer than 30 remain.
+            let later = Date().addingTimeInterval(800 * 24 * 3600)
+            _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["new-name.local"], logger: logger, now: later)
+            #expect(try Data(contentsOf: paths.server) != secondServer)
+            #expect(try readCertificate(paths.server).notValidAfter > later.addingTimeInterval(800 * 24 * 3600))
+            #expect(try Data(contentsOf: paths.ca) == ca)
+        }
+
+        @Test func mismatchedServerKeyIsReissued() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            try P256.Signing.PrivateKey().pemRepresentation.write(to: paths.serverKey, atomically: true, encoding: .utf8)
+            let server = try Data(contentsOf: paths.server)
+            _ = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            #expect(try Data(contentsOf: paths.server) != server)
+            #expect(try permissions(paths.serverKey) == 0o600)
+        }
+
+        @Test func logsTheCAPathAndNoKeyMaterial() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: [], logger: logger)
+            let entries = logs.entries
+            #expect(entries.contains { $0.level == .info && $0.text.contains("--cacert \(paths.ca.path)") })
+            let keys = [try String(contentsOf: paths.caKey, encoding: .utf8), try String(contentsOf: paths.serverKey, encoding: .utf8)]
+            for entry in entries {
+                #expect(!entry.text.contains("PRIVATE KEY"))
+                for key in keys {
+                    let body = key.split(separator: "\n").dropFirst().first.map(String.init) ?? key
+                    #expect(!entry.text.contains(body))
+                }
+            }
+        }
+
+        @Test func invalidExtraHostNamesAreSkipped() throws {
+            let paths = try DevCertificates.ensure(certsDir: certsDir, hostNames: ["not a name", "ok.local"], logger: logger)
+            let names = try #require(try readCertificate(paths.server).extensions.subjectAlternativeNames)
+            #expect(names.contains(.dnsName("ok.local")))
+            #expect(!names.contains(.dnsName("not a name")))
+            #expect(logs.entries.contains { $0.level == .warning && $0.text.contains("not a name") })
+        }
+
+        func expectServerVerifies(_ paths: DevCertificates.Paths, hostname: String) async throws {
+            var verifier = Verifier(rootCertificates: CertificateStore([try readCertificate(paths.ca)])) {
+                RFC5280Policy()
+                ServerIdentityPolicy(serverHostname: hostname, serverIP: nil)
+            }
+            let result = await verifier.validate(leaf: try readCertificate(paths.server), intermediates: CertificateStore())
+            guard case .validCertificate = result else {
+                Issue.record("server certificate does not verify for \(hostname): \(result)")
+                return
+            }
+        }
+
+        func snapshot(_ paths: DevCertificates.Paths) throws -> [Data] {
+            try [paths.ca, paths.caKey, paths.server, paths.serverKey].flatMap { url in
+                let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                return [try Data(contentsOf: url), Data("\(modified)".utf8)]
+            }
         }
     }
 
-    func snapshot(_ paths: DevCertificates.Paths) throws -> [Data] {
-        try [paths.ca, paths.caKey, paths.server, paths.serverKey].flatMap { url in
-            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return [try Data(contentsOf: url), Data("\(modified)".utf8)]
+    @Suite struct ServerConfiguration {
+        let directory: URL
+        let logs = CapturedLogs()
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("gatehouse-servertls-tests-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
-    }
-}
 
-@Suite struct ServerTLSTests {
-    let directory: URL
-    let logs = CapturedLogs()
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("gatehouse-servertls-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    @Test func devCertificatesMakeAUsableContext() throws {
-        let paths = try DevCertificates.ensure(certsDir: directory, hostNames: [], logger: logs.logger)
-        let configuration = try ServerTLS.makeConfiguration(
-            settings: TLSSettings(),
-            devPaths: paths,
-            applicationProtocols: ["h2", "http/1.1"]
-        )
-        #expect(configuration.minimumTLSVersion == .tlsv12)
-        #expect(configuration.maximumTLSVersion == .tlsv13)
-        #expect(configuration.applicationProtocols == ["h2", "http/1.1"])
-        #expect(configuration.sslContextCallback == nil)
-        _ = try NIOSSLContext(configuration: configuration)
-    }
-
-    @Test func twoConfiguredPairsMakeAUsableContext() throws {
-        let material = try TestCertificates(directory: directory)
-        let configuration = try ServerTLS.makeConfiguration(
-            settings: material.settings,
-            devPaths: nil,
-            applicationProtocols: ["h2", "http/1.1"]
-        )
-        #expect(configuration.sslContextCallback != nil)
-        _ = try NIOSSLContext(configuration: configuration)
-    }
-
-    @Test func noCertificatesAtAllIsAnError() {
-        #expect(throws: TLSMaterialError.self) {
-            try ServerTLS.makeConfiguration(settings: TLSSettings(), devPaths: nil, applicationProtocols: [])
+        @Test func devCertificatesMakeAUsableContext() throws {
+            let paths = try DevCertificates.ensure(certsDir: directory, hostNames: [], logger: logs.logger)
+            let configuration = try ServerTLS.makeConfiguration(
+                settings: TLSSettings(),
+                devPaths: paths,
+                applicationProtocols: ["h2", "http/1.1"]
+            )
+            #expect(configuration.minimumTLSVersion == .tlsv12)
+            #expect(configuration.maximumTLSVersion == .tlsv13)
+            #expect(configuration.applicationProtocols == ["h2", "http/1.1"])
+            #expect(configuration.sslContextCallback == nil)
+            _ = try NIOSSLContext(configuration: configuration)
         }
-    }
 
-    @Test func missingFileErrorNamesTheFile() throws {
-        let material = try TestCertificates(directory: directory)
-        let missing = directory.appendingPathComponent("nope.pem").path
-        var settings = material.settings
-        settings.certificates[1].cert = missing
-        let error = try #require(throws: TLSMaterialError.self) {
-            try ServerTLS.makeConfiguration(settings: settings, devPaths: nil, applicationProtocols: [])
+        @Test func twoConfiguredPairsMakeAUsableContext() throws {
+            let material = try TestCertificates(directory: directory)
+            let configuration = try ServerTLS.makeConfiguration(
+                settings: material.settings,
+                devPaths: nil,
+                applicationProtocols: ["h2", "http/1.1"]
+            )
+            #expect(configuration.sslContextCallback != nil)
+            _ = try NIOSSLContext(configuration: configuration)
         }
-        #expect(error.path == missing)
-        #expect(error.description.contains(missing))
-    }
 
-    @Test func keyOfAnotherCertificateIsAnErrorNamingBothFiles() throws {
-        let material = try TestCertificates(directory: directory)
-        var settings = material.settings
-        settings.certificates[0].key = settings.certificates[1].key
-        let error = try #require(throws: TLSMaterialError.self) {
-            try ServerTLS.makeConfiguration(settings: settings, devPaths: nil, applicationProtocols: [])
+        @Test func noCertificatesAtAllIsAnError() {
+            #expect(throws: TLSMaterialError.self) {
+                try ServerTLS.makeConfiguration(settings: TLSSettings(), devPaths: nil, applicationProtocols: [])
+            }
         }
-        #expect(error.path == settings.certificates[1].key)
-        #expect(error.reason.contains(settings.certificates[0].cert))
-    }
 
-    @Test func garbageFilesAreErrorsNamingTheFile() throws {
-        let material = try TestCertificates(directory: directory)
-        let garbage = directory.appendingPathComponent("garbage.pem")
-        try "not a pem file\n".write(to: garbage, atomically: true, encoding: .utf8)
-        for keyPath in [\CertificateSettings.cert, \CertificateSettings.key] {
+        @Test func missingFileErrorNamesTheFile() throws {
+            let material = try TestCertificates(directory: directory)
+            let missing = directory.appendingPathComponent("nope.pem").path
             var settings = material.settings
-            settings.certificates[0][keyPath: keyPath] = garbage.path
+            settings.certificates[1].cert = missing
             let error = try #require(throws: TLSMaterialError.self) {
                 try ServerTLS.makeConfiguration(settings: settings, devPaths: nil, applicationProtocols: [])
             }
-            #expect(error.path == garbage.path)
+            #expect(error.path == missing)
+            #expect(error.description.contains(missing))
         }
-    }
 
-    @Test func selectorPrefersExactNamesThenWildcardsThenTheFirstPair() {
-        let selector = SNICertificateSelector(serverNames: [
-            ["default.example.com"],
-            ["*.example.com"],
-            ["api.example.com"],
-            ["*.b.example.org", "b.example.org"],
-        ])
-        #expect(selector.pairIndex(forServerName: nil) == 0)
-        #expect(selector.pairIndex(forServerName: "") == 0)
-        #expect(selector.pairIndex(forServerName: "unknown.test") == 0)
-        #expect(selector.pairIndex(forServerName: "default.example.com") == 0)
-        #expect(selector.pairIndex(forServerName: "API.example.com.") == 2)
-        #expect(selector.pairIndex(forServerName: "www.example.com") == 1)
-        #expect(selector.pairIndex(forServerName: "a.www.example.com") == 0)  // one label only
-        #expect(selector.pairIndex(forServerName: "example.com") == 0)
-        #expect(selector.pairIndex(forServerName: "x.b.example.org") == 3)
-        #expect(selector.pairIndex(forServerName: "b.example.org") == 3)
-    }
-
-    @Test func pairWithoutHostsServesTheNamesInItsCertificate() throws {
-        let material = try TestCertificates(directory: directory)
-        var settings = material.settings
-        settings.certificates[1].hosts = nil
-        let pair = try LoadedCertificatePair(settings.certificates[1])
-        #expect(pair.serverNames == ["b.example.org", "*.b.example.org"])
-    }
-
-    /// A real handshake over loopback: the client sees the certificate chosen by its SNI name and
-    /// the ALPN protocol the server offered.
-    @Test func handshakeServesTheCertificateForTheRequestedName() async throws {
-        let material = try TestCertificates(directory: directory)
-        let configuration = try ServerTLS.makeConfiguration(
-            settings: material.settings,
-            devPaths: nil,
-            applicationProtocols: ["h2", "http/1.1"]
-        )
-        let server = try await LoopbackTLSServer.start(configuration: configuration)
-        do {
-            for (serverName, expected) in [
-                ("a.example.com", material.leafA),
-                ("api.b.example.org", material.leafB),
-                ("b.example.org", material.leafB),
-                ("unknown.example.net", material.leafA),
-            ] {
-                let result = try await server.handshake(
-                    serverName: serverName,
-                    trusting: material.ca,
-                    checkHostname: expected != material.leafA || serverName == "a.example.com",
-                    alpn: ["h2"]
-                )
-                #expect(result.peerCertificate == expected, "SNI \(serverName)")
-                #expect(result.negotiatedProtocol == "h2")
+        @Test func keyOfAnotherCertificateIsAnErrorNamingBothFiles() throws {
+            let material = try TestCertificates(directory: directory)
+            var settings = material.settings
+            settings.certificates[0].key = settings.certificates[1].key
+            let error = try #require(throws: TLSMaterialError.self) {
+                try ServerTLS.makeConfiguration(settings: settings, devPaths: nil, applicationProtocols: [])
             }
-            let noSNI = try await server.handshake(serverName: nil, trusting: material.ca, checkHostname: false, alpn: ["http/1.1"])
-            #expect(noSNI.peerCertificate == material.leafA)
-            #expect(noSNI.negotiatedProtocol == "http/1.1")
-        } catch {
-            try await server.close()
-            throw error
+            #expect(error.path == settings.certificates[1].key)
+            #expect(error.reason.contains(settings.certificates[0].cert))
         }
-        try await server.close()
+
+        @Test func garbageFilesAreErrorsNamingTheFile() throws {
+            let material = try TestCertificates(directory: directory)
+            let garbage = directory.appendingPathComponent("garbage.pem")
+            try "not a pem file\n".write(to: garbage, atomically: true, encoding: .utf8)
+            for keyPath in [\CertificateSettings.cert, \CertificateSettings.key] {
+                var settings = material.settings
+                settings.certificates[0][keyPath: keyPath] = garbage.path
+                let error = try #require(throws: TLSMaterialError.self) {
+                    try ServerTLS.makeConfiguration(settings: settings, devPaths: nil, applicationProtocols: [])
+                }
+                #expect(error.path == garbage.path)
+            }
+        }
+
+        @Test func selectorPrefersExactNamesThenWildcardsThenTheFirstPair() {
+            let selector = SNICertificateSelector(serverNames: [
+                ["default.example.com"],
+                ["*.example.com"],
+                ["api.example.com"],
+                ["*.b.example.org", "b.example.org"],
+            ])
+            #expect(selector.pairIndex(forServerName: nil) == 0)
+            #expect(selector.pairIndex(forServerName: "") == 0)
+            #expect(selector.pairIndex(forServerName: "unknown.test") == 0)
+            #expect(selector.pairIndex(forServerName: "default.example.com") == 0)
+            #expect(selector.pairIndex(forServerName: "API.example.com.") == 2)
+            #expect(selector.pairIndex(forServerName: "www.example.com") == 1)
+            #expect(selector.pairIndex(forServerName: "a.www.example.com") == 0)  // one label only
+            #expect(selector.pairIndex(forServerName: "example.com") == 0)
+            #expect(selector.pairIndex(forServerName: "x.b.example.org") == 3)
+            #expect(selector.pairIndex(forServerName: "b.example.org") == 3)
+        }
+
+        @Test func pairWithoutHostsServesTheNamesInItsCertificate() throws {
+            let material = try TestCertificates(directory: directory)
+            var settings = material.settings
+            settings.certificates[1].hosts = nil
+            let pair = try LoadedCertificatePair(settings.certificates[1])
+            #expect(pair.serverNames == ["b.example.org", "*.b.example.org"])
+        }
+
+        /// A real handshake over loopback: the client sees the certificate chosen by its SNI name and
+        /// the ALPN protocol the server offered.
+        @Test func handshakeServesTheCertificateForTheRequestedName() async throws {
+            let material = try TestCertificates(directory: directory)
+            let configuration = try ServerTLS.makeConfiguration(
+                settings: material.settings,
+                devPaths: nil,
+                applicationProtocols: ["h2", "http/1.1"]
+            )
+            let server = try await LoopbackTLSServer.start(configuration: configuration)
+            do {
+                for (serverName, expected) in [
+                    ("a.example.com", material.leafA),
+                    ("api.b.example.org", material.leafB),
+                    ("b.example.org", material.leafB),
+                    ("unknown.example.net", material.leafA),
+                ] {
+                    let result = try await server.handshake(
+                        serverName: serverName,
+                        trusting: material.ca,
+                        checkHostname: expected != material.leafA || serverName == "a.example.com",
+                        alpn: ["h2"]
+                    )
+                    #expect(result.peerCertificate == expected, "SNI \(serverName)")
+                    #expect(result.negotiatedProtocol == "h2")
+                }
+                let noSNI = try await server.handshake(serverName: nil, trusting: material.ca, checkHostname: false, alpn: ["http/1.1"])
+                #expect(noSNI.peerCertificate == material.leafA)
+                #expect(noSNI.negotiatedProtocol == "http/1.1")
+            } catch {
+                try await server.close()
+                throw error
+            }
+            try await server.close()
+        }
     }
 }
 

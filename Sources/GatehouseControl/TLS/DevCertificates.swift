@@ -48,7 +48,7 @@ public enum DevCertificates {
         hostNames: [String],
         logger: Logger,
         now: Date = Date()
-    ) throws -> Paths {
+    ) throws(TLSMaterialError) -> Paths {
         let paths = Paths(certsDir: certsDir)
         do {
             try FileManager.default.createDirectory(at: certsDir, withIntermediateDirectories: true)

@@ -15,7 +15,7 @@ public enum ServerTLS {
         settings: TLSSettings,
         devPaths: DevCertificates.Paths?,
         applicationProtocols: [String]
-    ) throws -> TLSConfiguration {
+    ) throws(TLSMaterialError) -> TLSConfiguration {
         let pairs = try certificatePairs(settings: settings, devPaths: devPaths).map {
             pair throws(TLSMaterialError) in try LoadedCertificatePair(pair)
         }
