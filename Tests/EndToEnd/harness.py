@@ -269,6 +269,7 @@ class Gatehouse:
         if self.proc is None:
             raise RuntimeError("never started")
         if self.proc.poll() is None:
+            self.drop_admin_connection()  # our own idle keep-alive connection must not slow the drain
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -335,9 +336,17 @@ class Gatehouse:
             self._admin.close()
         self._admin = httpx.Client(base_url=self.admin_url, verify=ssl_context(self.ca), timeout=30)
 
+    def drop_admin_connection(self) -> None:
+        """Close the admin client's keep-alive connection (a new one is made on the next call)."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+
     @property
     def admin(self) -> httpx.Client:
-        assert self._admin is not None, "gatehouse is not running"
+        assert self.running, "gatehouse is not running"
+        if self._admin is None:
+            self._reset_admin_client()
         return self._admin
 
     def api(

@@ -25,8 +25,11 @@ public enum GatehouseServer {
             devPaths = try DevCertificates.ensure(
                 certsDir: configuration.certsDirectory, hostNames: DevCertificates.machineHostNames(), logger: logger)
         }
-        let edgeTLS = try ServerTLS.makeConfiguration(
+        var edgeTLS = try ServerTLS.makeConfiguration(
             settings: configuration.tls, devPaths: devPaths, applicationProtocols: ["h2", "http/1.1"])
+        // How long a closing connection waits for the client's close_notify (NIOSSL's default is
+        // 5 s). Idle pooled clients do not read, so shutdown would wait that long per connection.
+        edgeTLS.shutdownTimeout = .seconds(1)
 
         let group = MultiThreadedEventLoopGroup.singleton
         let publicAddress = try configuration.publicListenAddress
@@ -53,11 +56,14 @@ public enum GatehouseServer {
 
         let router = AdminRouter.build(
             .init(store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(), logger: logger))
-        let controlTLS = try ServerTLS.makeConfiguration(
-            settings: configuration.tls, devPaths: devPaths, applicationProtocols: ["h2", "http/1.1"])
+        var controlTLS = edgeTLS
+        controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(
             router: router,
-            server: try .http2Upgrade(tlsConfiguration: controlTLS),
+            // An idle pooled client never answers the shutdown GOAWAY's PING: bound that wait.
+            server: try .http2Upgrade(
+                tlsConfiguration: controlTLS,
+                configuration: .init(idleTimeout: .seconds(300), gracefulCloseTimeout: .seconds(1))),
             configuration: .init(address: .hostname(adminAddress.host, port: adminAddress.port), serverName: nil),
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
@@ -75,13 +81,15 @@ public enum GatehouseServer {
             eventLoopGroupProvider: .shared(group),
             logger: logger)
 
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: edge), .init(service: snapshots), .init(service: control),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            // Shut down in reverse order: the listeners drain first, then snapshots stop.
+            services: [.init(service: snapshots), .init(service: ListenersService(edge: edge, control: control))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // A backstop past the grace period: whatever still holds a connection open (an HTTP/2
+        // client that never answers the control listener's GOAWAY ping) is cancelled.
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000) + 1000)
+        let services = ServiceGroup(configuration: groupConfiguration)
         try await services.run()
         try store.close()
         logger.notice("gatehouse stopped")

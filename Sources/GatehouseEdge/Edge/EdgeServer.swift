@@ -42,7 +42,8 @@ public final class EdgeServer: Service, Sendable {
     private let configuration: Configuration
     private let group: any EventLoopGroup
     private let loops: EdgeLoops
-    private let quiescing: ServerQuiescingHelper
+    /// One per listener: a helper tracks the children of a single server channel.
+    private let quiescing: [ServerQuiescingHelper]
     private let tlsContext: NIOSSLContext
     private var logger: Logger { configuration.settings.logger }
 
@@ -54,7 +55,7 @@ public final class EdgeServer: Service, Sendable {
         upstreamTLS.applicationProtocols = ["http/1.1"]
         self.loops = EdgeLoops(
             group: group, settings: configuration.settings, upstreamTLS: try NIOSSLContext(configuration: upstreamTLS))
-        self.quiescing = ServerQuiescingHelper(group: group)
+        self.quiescing = [ServerQuiescingHelper(group: group), ServerQuiescingHelper(group: group)]
     }
 
     /// Makes a new snapshot live on every event loop.
@@ -64,10 +65,10 @@ public final class EdgeServer: Service, Sendable {
 
     /// Binds the listeners; returns the real addresses (port 0 binds an ephemeral port).
     public func bind() async throws -> BoundAddresses {
-        let secure = try await bootstrap(secure: true).bind(host: configuration.publicHost, port: configuration.publicPort).get()
+        let secure = try await bootstrap(secure: true, quiescing: quiescing[0]).bind(host: configuration.publicHost, port: configuration.publicPort).get()
         var addresses = BoundAddresses(public: secure.localAddress!, plain: nil)
         if let host = configuration.plainHost, let port = configuration.plainPort {
-            let plain = try await bootstrap(secure: false).bind(host: host, port: port).get()
+            let plain = try await bootstrap(secure: false, quiescing: quiescing[1]).bind(host: host, port: port).get()
             addresses.plain = plain.localAddress
         }
         return addresses
@@ -78,10 +79,17 @@ public final class EdgeServer: Service, Sendable {
     public func run() async throws {
         try await gracefulShutdown()
         logger.info("edge: shutting down gracefully", metadata: ["grace_seconds": "\(configuration.shutdownGrace.nanoseconds / 1_000_000_000)"])
-        let done = group.next().makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: done)
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        let drained = quiescing.map { helper in
+            let promise = loop.makePromise(of: Void.self)
+            helper.initiateShutdown(promise: promise)
+            // A listener that was never bound has nothing to drain.
+            return promise.futureResult.recover { _ in }
+        }
+        EventLoopFuture.andAllComplete(drained, on: loop).cascade(to: done)
         let grace = configuration.shutdownGrace
-        let timeout = group.next().scheduleTask(in: grace) { done.fail(ShutdownTimedOut()) }
+        let timeout = loop.scheduleTask(in: grace) { done.fail(ShutdownTimedOut()) }
         do {
             try await done.futureResult.get()
         } catch {
@@ -93,9 +101,8 @@ public final class EdgeServer: Service, Sendable {
 
     struct ShutdownTimedOut: Error {}
 
-    private func bootstrap(secure: Bool) -> ServerBootstrap {
+    private func bootstrap(secure: Bool, quiescing: ServerQuiescingHelper) -> ServerBootstrap {
         let loops = self.loops
-        let quiescing = self.quiescing
         let tlsContext = secure ? self.tlsContext : nil
         let grace = configuration.shutdownGrace
         return ServerBootstrap(group: group)
@@ -174,9 +181,11 @@ enum EdgePipeline {
         let management = NIOHTTP2ServerConnectionManagementHandler(
             eventLoop: channel.eventLoop,
             configuration: .init(maxIdleTime: .minutes(5), maxAge: nil, maxGraceTime: grace, keepalive: nil))
+        let deferral = HTTP2DrainDeferral()
         let http2 = NIOHTTP2Handler(
             mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: connectionConfiguration(),
-            streamConfiguration: streamConfiguration(), streamDelegate: management.http2StreamDelegate
+            streamConfiguration: streamConfiguration(),
+            streamDelegate: deferral.streamDelegate(next: management.http2StreamDelegate, eventLoop: channel.eventLoop)
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandlers([
@@ -185,8 +194,11 @@ enum EdgePipeline {
                 ])
             }
         }
+        // The drain handler sits before the management handler so the shutdown event stops there;
+        // the management handler still closes connections idle for 5 minutes.
         try sync.addHandler(http2, position: position)
-        try sync.addHandler(management, position: .after(http2))
+        try sync.addHandler(deferral, position: .after(http2))
+        try sync.addHandler(management, position: .after(deferral))
     }
 
     static func configureHTTP1(
