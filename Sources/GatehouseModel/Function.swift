@@ -22,7 +22,20 @@ public struct Function: OrgScopedResource {
     /// `runtime: http`: any HTTP(S) endpoint. The edge proxies to it, streaming both ways.
     public struct HTTPRuntime: Codable, Sendable, Equatable {
         public var url: String
-        public init(url: String) { self.url = url }
+        /// The HTTP version the edge speaks to the upstream; absent means "1.1".
+        public var version: Version?
+
+        public init(url: String, version: Version? = nil) {
+            self.url = url
+            self.version = version
+        }
+
+        /// Chosen explicitly rather than guessed: `2` over `https` is negotiated with ALPN `h2`,
+        /// over `http` it is h2c with prior knowledge (RFC 9113 §3.3).
+        public enum Version: String, Codable, Sendable, CaseIterable {
+            case http1_1 = "1.1"
+            case http2 = "2"
+        }
     }
 
     public init(name: String, http url: String, timeoutMs: Int? = nil) {

@@ -8,7 +8,7 @@ import Testing
     private func forwarding(params: [String] = [], values: [Substring] = []) throws -> ProxyHeaders.Forwarding {
         ProxyHeaders.Forwarding(
             clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https",
-            originalHost: "edge.example", requestId: "req-1", upstreamAuthority: "127.0.0.1:9000", org: "acme",
+            originalHost: "edge.example", requestId: "req-1", receivedVersion: .http2, upstreamAuthority: "127.0.0.1:9000", org: "acme",
             route: "r", function: "f", parameterNames: params, parameterValues: values)
     }
 
@@ -55,10 +55,16 @@ import Testing
     @Test func responseHeadersLoseHopByHopAndGainTheRequestId() {
         let out = ProxyHeaders.downstreamResponse(
             ["connection": "close", "transfer-encoding": "chunked", "content-type": "text/plain", "x-request-id": "upstream"],
-            requestId: "req-1")
+            requestId: "req-1", receivedVersion: .http1_1)
         #expect(out["connection"].isEmpty && out["transfer-encoding"].isEmpty)
         #expect(out["content-type"] == ["text/plain"])
         #expect(out["x-request-id"] == ["req-1"])
+        #expect(out["via"] == ["1.1 gatehouse"])
+    }
+
+    @Test func viaNamesEachHopsProtocolVersion() throws {
+        let out = ProxyHeaders.upstreamRequest(["via": "1.1 cdn"], try forwarding())
+        #expect(out["via"] == ["1.1 cdn, 2 gatehouse"])
     }
 
     @Test func requestIdsArePassedThroughWhenSane() {

@@ -40,7 +40,8 @@ public enum GatehouseServer {
                 publicHost: publicAddress.host, publicPort: publicAddress.port,
                 plainHost: plainAddress?.host, plainPort: plainAddress?.port, tls: edgeTLS,
                 settings: EdgeSettings(maxBodyBytes: configuration.maxBodyBytes, logger: logger),
-                shutdownGrace: .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000))),
+                shutdownGrace: .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000)),
+                upstreamTrustRoots: try devPaths.map { try NIOSSLCertificate.fromPEMFile($0.ca.path) } ?? []),
             group: group)
 
         let health = HealthState()

@@ -30,14 +30,14 @@ public struct EdgeSettings: Sendable {
 public final class EdgeLoops: Sendable {
     private let states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>]
 
-    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: NIOSSLContext?) {
+    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: UpstreamTLS) {
         var states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>] = [:]
         for loop in group.makeIterator() {
             // NIOLoopBound's initializer must run on the loop; build the state there.
             let bound = try! loop.submit {
                 NIOLoopBound(
                     EdgeLoopState(
-                        snapshot: .empty, pool: UpstreamPool(eventLoop: loop, tlsContext: upstreamTLS),
+                        snapshot: .empty, pool: UpstreamPool(eventLoop: loop, tls: upstreamTLS),
                         settings: settings), eventLoop: loop)
             }.wait()
             states[ObjectIdentifier(loop)] = bound

@@ -135,7 +135,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
-            originalHost: head.headers.first(name: "host"), requestId: exchange.requestId,
+            originalHost: head.headers.first(name: "host"), requestId: exchange.requestId, receivedVersion: head.version,
             upstreamAuthority: authority, org: route.org, route: route.name, function: route.functionName,
             parameterNames: route.parameterNames, parameterValues: parameters)
         let uri = upstream.basePath + relativePath + target.query
@@ -143,7 +143,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             version: .http1_1, method: head.method, uri: uri,
             headers: ProxyHeaders.upstreamRequest(head.headers, forwarding))
         armTimer(exchange)
-        state.pool.acquire(UpstreamKey(upstream)) { [weak self] result in
+        state.pool.acquire(UpstreamKey(upstream, http2: route.upstreamHTTP2)) { [weak self] result in
             self?.connected(result, exchange: exchange)
         }
     }
@@ -211,7 +211,9 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         case .head(let head):
             exchange.responseStarted = true
             armTimer(exchange)
-            let headers = ProxyHeaders.downstreamResponse(head.headers, requestId: exchange.requestId)
+            // NIO's HTTP/2-to-HTTP/1 codec labels responses 1.1; `Via` must say what was spoken.
+            let received = exchange.upstream?.isStream == true ? HTTPVersion.http2 : head.version
+            let headers = ProxyHeaders.downstreamResponse(head.headers, requestId: exchange.requestId, receivedVersion: received)
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: head.status, headers: headers))), promise: nil)
         case .body(let buffer):
             armTimer(exchange)

@@ -19,11 +19,14 @@ public final class EdgeServer: Service, Sendable {
         public var tls: TLSConfiguration
         public var settings: EdgeSettings
         public var shutdownGrace: TimeAmount
+        /// CA certificates trusted for https upstreams besides the system's.
+        public var upstreamTrustRoots: [NIOSSLCertificate]
 
         public init(
             publicHost: String, publicPort: Int, plainHost: String?, plainPort: Int?, tls: TLSConfiguration,
-            settings: EdgeSettings, shutdownGrace: TimeAmount
+            settings: EdgeSettings, shutdownGrace: TimeAmount, upstreamTrustRoots: [NIOSSLCertificate] = []
         ) {
+            self.upstreamTrustRoots = upstreamTrustRoots
             self.publicHost = publicHost
             self.publicPort = publicPort
             self.plainHost = plainHost
@@ -51,10 +54,9 @@ public final class EdgeServer: Service, Sendable {
         self.configuration = configuration
         self.group = group
         self.tlsContext = try NIOSSLContext(configuration: configuration.tls)
-        var upstreamTLS = TLSConfiguration.makeClientConfiguration()
-        upstreamTLS.applicationProtocols = ["http/1.1"]
         self.loops = EdgeLoops(
-            group: group, settings: configuration.settings, upstreamTLS: try NIOSSLContext(configuration: upstreamTLS))
+            group: group, settings: configuration.settings,
+            upstreamTLS: try UpstreamTLS(extraRoots: configuration.upstreamTrustRoots))
         self.quiescing = [ServerQuiescingHelper(group: group), ServerQuiescingHelper(group: group)]
     }
 

@@ -9,6 +9,8 @@ public final class CompiledRoute: Sendable {
     /// Empty: every method.
     public let methods: Set<String>
     public let upstream: UpstreamURL
+    /// Speak HTTP/2 to the upstream (multiplexed on one connection per event loop).
+    public let upstreamHTTP2: Bool
     public let timeoutMs: Int
     /// The pattern this entry was compiled from, for diagnostics.
     public let pattern: String
@@ -21,6 +23,7 @@ public final class CompiledRoute: Sendable {
         self.functionName = function.name
         self.methods = route.methodSet
         self.upstream = upstream
+        self.upstreamHTTP2 = function.http?.version == .http2
         self.timeoutMs = function.effectiveTimeoutMs
         self.pattern = rawPattern
         self.parameterNames = pattern.segments.compactMap {

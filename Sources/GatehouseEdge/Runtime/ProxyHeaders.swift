@@ -17,6 +17,8 @@ enum ProxyHeaders {
         var scheme: String
         var originalHost: String?
         var requestId: String
+        /// The version of the request as received, for `Via`.
+        var receivedVersion: HTTPVersion
         var upstreamAuthority: String
         var org: String
         var route: String
@@ -38,7 +40,7 @@ enum ProxyHeaders {
             {
                 continue
             }
-            if lowered == "traceparent" {
+            if lowered == "traceparent" || lowered == "via" {
                 traceparent = value
                 continue
             }
@@ -60,6 +62,7 @@ enum ProxyHeaders {
         let priorForwarded = headers["forwarded"].joined(separator: ", ")
         out.replaceOrAdd(name: "forwarded", value: priorForwarded.isEmpty ? element : priorForwarded + ", " + element)
         out.add(name: "x-request-id", value: forwarding.requestId)
+        out.add(name: "via", value: via(forwarding.receivedVersion, prior: headers["via"]))
         out.add(name: "traceparent", value: traceparent.flatMap(TraceContext.validated) ?? TraceContext.generate())
         out.add(name: "x-gatehouse-org", value: forwarding.org)
         out.add(name: "x-gatehouse-route", value: forwarding.route)
@@ -70,16 +73,26 @@ enum ProxyHeaders {
         return out
     }
 
-    static func downstreamResponse(_ headers: HTTPHeaders, requestId: String) -> HTTPHeaders {
+    static func downstreamResponse(_ headers: HTTPHeaders, requestId: String, receivedVersion: HTTPVersion) -> HTTPHeaders {
         var named = connectionNominated(headers)
         named.formUnion(hopByHop)
         var out = HTTPHeaders()
-        out.reserveCapacity(headers.count + 1)
-        for (name, value) in headers where !named.contains(name.lowercased()) && name.lowercased() != "x-request-id" {
+        out.reserveCapacity(headers.count + 2)
+        for (name, value) in headers {
+            let lowered = name.lowercased()
+            if named.contains(lowered) || lowered == "x-request-id" || lowered == "via" { continue }
             out.add(name: name, value: value)
         }
         out.add(name: "x-request-id", value: requestId)
+        out.add(name: "via", value: via(receivedVersion, prior: headers["via"]))
         return out
+    }
+
+    /// RFC 9110 §7.6.3: each proxy appends the protocol version it received the message with.
+    private static func via(_ version: HTTPVersion, prior: [String]) -> String {
+        let hop = (version.major >= 2 ? "\(version.major)" : "\(version.major).\(version.minor)") + " gatehouse"
+        let earlier = prior.joined(separator: ", ")
+        return earlier.isEmpty ? hop : earlier + ", " + hop
     }
 
     /// Header names listed in `Connection`, which are hop-by-hop for this message only.

@@ -11,18 +11,23 @@ protocol UpstreamExchange: AnyObject {
     func upstreamReadComplete()
 }
 
-/// One keep-alive HTTP/1.1 connection to an upstream, owned by its event loop's pool.
+/// What one exchange talks to: a keep-alive HTTP/1.1 connection owned by its event loop's pool,
+/// or one stream of a pooled HTTP/2 connection. Both carry HTTP/1-style parts, so the edge's
+/// request handler does not care which.
 final class UpstreamConnection {
     let channel: any Channel
     let key: UpstreamKey
     fileprivate let handler: UpstreamHandler
     /// When it went back to the pool, for idle expiry.
     var idleSince: NIODeadline = .now()
+    /// An HTTP/2 stream: used once, closed by the protocol when both sides have ended.
+    let isStream: Bool
 
-    init(channel: any Channel, key: UpstreamKey, handler: UpstreamHandler) {
+    init(channel: any Channel, key: UpstreamKey, handler: UpstreamHandler, isStream: Bool = false) {
         self.channel = channel
         self.key = key
         self.handler = handler
+        self.isStream = isStream
     }
 
     var isUsable: Bool { channel.isActive && !handler.sawClose }

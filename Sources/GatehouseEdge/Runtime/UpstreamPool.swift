@@ -1,6 +1,7 @@
 import GatehouseModel
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
@@ -8,38 +9,49 @@ struct UpstreamKey: Hashable {
     let host: String
     let port: Int
     let tls: Bool
+    let http2: Bool
 
-    init(_ url: UpstreamURL) {
+    init(_ url: UpstreamURL, http2: Bool = false) {
         host = url.host
         port = url.port
         tls = url.usesTLS
+        self.http2 = http2
     }
 }
 
-/// Keep-alive connections to upstreams, one pool per event loop: a request uses a connection
-/// of its own loop, so proxying never hops threads and the pool needs no lock.
+/// Connections to upstreams, one pool per event loop: a request uses a connection of its own
+/// loop, so proxying never hops threads and the pool needs no lock. HTTP/1.1 connections are
+/// kept alive and reused one exchange at a time; an HTTP/2 upstream gets one connection per
+/// loop and every exchange is a stream on it (NIO queues streams beyond the peer's limit).
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private var idle: [UpstreamKey: [UpstreamConnection]] = [:]
+    private var sessions: [UpstreamKey: HTTP2Session] = [:]
     private let maxIdlePerKey: Int
     private let idleTimeout: TimeAmount
     private let connectTimeout: TimeAmount
-    private let tlsContext: NIOSSLContext?
+    private let tls: UpstreamTLS
     private var sweeper: RepeatedTask?
 
+    typealias Completion = (Result<UpstreamConnection, any Error>) -> Void
+
     init(eventLoop: any EventLoop, maxIdlePerKey: Int = 128, idleTimeout: TimeAmount = .seconds(60),
-         connectTimeout: TimeAmount = .seconds(5), tlsContext: NIOSSLContext?) {
+         connectTimeout: TimeAmount = .seconds(5), tls: UpstreamTLS) {
         self.eventLoop = eventLoop
         self.maxIdlePerKey = maxIdlePerKey
         self.idleTimeout = idleTimeout
         self.connectTimeout = connectTimeout
-        self.tlsContext = tlsContext
+        self.tls = tls
     }
 
-    /// A usable connection: the most recently used idle one (warm, likely still open), or a new one.
-    /// Completes synchronously when an idle connection is there, which is the common case.
-    func acquire(_ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    /// Completes synchronously when an idle connection (or a live HTTP/2 session) is there,
+    /// which is the common case.
+    func acquire(_ key: UpstreamKey, _ completion: @escaping Completion) {
         eventLoop.assertInEventLoop()
+        if key.http2 {
+            stream(key, completion)
+            return
+        }
         while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             if connection.isUsable {
@@ -55,6 +67,7 @@ final class UpstreamPool {
     func release(_ connection: UpstreamConnection) {
         eventLoop.assertInEventLoop()
         connection.detach()
+        guard !connection.isStream else { return }  // the stream closes itself once both sides ended
         guard connection.isUsable, idle[connection.key, default: []].count < maxIdlePerKey else {
             connection.close()
             return
@@ -70,25 +83,19 @@ final class UpstreamPool {
         sweeper = nil
         for connection in idle.values.joined() { connection.close() }
         idle = [:]
+        for session in sessions.values { session.channel?.close(promise: nil) }
+        sessions = [:]
     }
 
-    private func connect(_ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        let tlsContext = key.tls ? self.tlsContext : nil
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let tlsContext {
-                        let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: key.host.isIPAddress ? nil : key.host)
-                        try sync.addHandler(tls)
-                    }
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
-                    try sync.addHandler(UpstreamHandler())
-                }
-            }
-        bootstrap.connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
+    // MARK: - HTTP/1.1
+
+    private func connect(_ key: UpstreamKey, _ completion: @escaping Completion) {
+        let tlsContext = key.tls ? tls.http1 : nil
+        bootstrap(key, tlsContext: tlsContext) { sync in
+            try sync.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+            try sync.addHandler(UpstreamHandler())
+        }
+        .connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
             completion(
                 result.flatMap { channel in
                     Result {
@@ -98,6 +105,99 @@ final class UpstreamPool {
                 })
         }
     }
+
+    private func bootstrap(
+        _ key: UpstreamKey, tlsContext: NIOSSLContext?,
+        protocolHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) -> ClientBootstrap {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        let serverName = key.host.isIPAddress ? nil : key.host
+                        try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName))
+                    }
+                    try protocolHandlers(sync)
+                }
+            }
+    }
+
+    // MARK: - HTTP/2
+
+    /// One HTTP/2 connection to an upstream, shared by every exchange of this loop.
+    private final class HTTP2Session {
+        var channel: (any Channel)?
+        var multiplexer: NIOHTTP2Handler.StreamMultiplexer?
+        /// Exchanges waiting for the connection to come up.
+        var waiting: [Completion] = []
+    }
+
+    private func stream(_ key: UpstreamKey, _ completion: @escaping Completion) {
+        if let session = sessions[key] {
+            if let multiplexer = session.multiplexer, session.channel?.isActive == true {
+                openStream(on: multiplexer, key: key, completion)
+                return
+            }
+            if session.multiplexer == nil {
+                session.waiting.append(completion)
+                return
+            }
+            sessions[key] = nil  // the connection died: start a new one
+        }
+        let session = HTTP2Session()
+        session.waiting = [completion]
+        sessions[key] = session
+        let tlsContext = key.tls ? tls.http2 : nil
+        let loop = eventLoop
+        bootstrap(key, tlsContext: tlsContext) { sync in
+            try sync.addHandler(
+                NIOHTTP2Handler(
+                    mode: .client, eventLoop: loop, connectionConfiguration: .init(), streamConfiguration: .init(),
+                    inboundStreamInitializer: { $0.eventLoop.makeSucceededVoidFuture() }))
+        }
+        .connect(host: key.host, port: key.port).assumeIsolated().whenComplete { [weak self] result in
+            guard let self else { return }
+            let waiting = session.waiting
+            session.waiting = []
+            do {
+                let channel = try result.get()
+                let multiplexer = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+                session.channel = channel
+                session.multiplexer = multiplexer
+                channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
+                    if self?.sessions[key] === session { self?.sessions[key] = nil }
+                }
+                for completion in waiting { self.openStream(on: multiplexer, key: key, completion) }
+            } catch {
+                if self.sessions[key] === session { self.sessions[key] = nil }
+                for completion in waiting { completion(.failure(error)) }
+            }
+        }
+    }
+
+    private func openStream(on multiplexer: NIOHTTP2Handler.StreamMultiplexer, key: UpstreamKey, _ completion: @escaping Completion) {
+        let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = key.tls ? .https : .http
+        multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandlers([
+                    HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme), UpstreamHandler(),
+                ])
+            }
+        }.assumeIsolated().whenComplete { result in
+            completion(
+                result.flatMap { stream in
+                    Result {
+                        let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                        return UpstreamConnection(channel: stream, key: key, handler: handler, isStream: true)
+                    }
+                })
+        }
+    }
+
+    // MARK: - Idle expiry
 
     private func startSweeperIfNeeded() {
         guard sweeper == nil else { return }
@@ -114,6 +214,28 @@ final class UpstreamPool {
             expired.forEach { $0.close() }
             idle[key] = fresh.isEmpty ? nil : fresh
         }
+    }
+}
+
+/// Client TLS for upstreams, one context per ALPN offer.
+struct UpstreamTLS: Sendable {
+    let http1: NIOSSLContext
+    let http2: NIOSSLContext
+
+    /// `extraRoots`: CA certificates trusted besides the system's (the development CA, so
+    /// functions served behind Gatehouse's own dev certificates can be upstreams too).
+    init(extraRoots: [NIOSSLCertificate]) throws {
+        func context(_ alpn: String) throws -> NIOSSLContext {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.applicationProtocols = [alpn]
+            if !extraRoots.isEmpty {
+                configuration.trustRoots = .default
+                configuration.additionalTrustRoots = [.certificates(extraRoots)]
+            }
+            return try NIOSSLContext(configuration: configuration)
+        }
+        http1 = try context("http/1.1")
+        http2 = try context("h2")
     }
 }
 
