@@ -43,7 +43,10 @@ public protocol Resource: Codable, Sendable, Equatable {
 }
 
 extension Resource {
-    public func normalizedForStorage() -> Self {
+    public func normalizedForStorage() -> Self { withoutServerFields() }
+
+    /// The resource without the fields the store manages.
+    public func withoutServerFields() -> Self {
         var copy = self
         copy.revision = nil
         copy.createdAt = nil
@@ -59,10 +62,7 @@ public protocol OrgScopedResource: Resource {
 
 extension OrgScopedResource {
     public func normalizedForStorage() -> Self {
-        var copy = self
-        copy.revision = nil
-        copy.createdAt = nil
-        copy.updatedAt = nil
+        var copy = withoutServerFields()
         copy.org = nil
         return copy
     }

@@ -241,14 +241,9 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
 
     func upstreamFailed(_ error: any Error) {
         guard let exchange, !exchange.finished else { return }
-        if exchange.responseStarted {
-            log(exchange, status: 502, reason: "upstream failed mid-response: \(describe(error))")
-            abandon(exchange)
-            context?.close(promise: nil)
-        } else {
-            closeUpstream(exchange)
-            respond(.badGateway("the function's upstream failed before responding (\(describe(error)))"), to: exchange)
-        }
+        fail(
+            exchange, .badGateway("the function's upstream failed before responding (\(describe(error)))"),
+            midResponse: "upstream failed mid-response: \(describe(error))")
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -268,13 +263,21 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
 
     private func timedOut(_ exchange: Exchange) {
         guard !exchange.finished, let route = exchange.route else { return }
+        fail(
+            exchange, .gatewayTimeout("the function did not respond within \(route.timeoutMs) ms"),
+            midResponse: "upstream stalled mid-response beyond \(route.timeoutMs) ms")
+    }
+
+    /// The upstream let the exchange down: answer with `problem` if the client has not seen a
+    /// response yet; otherwise the only honest signal left is cutting the response short.
+    private func fail(_ exchange: Exchange, _ problem: Problem, midResponse reason: String) {
         if exchange.responseStarted {
-            log(exchange, status: 504, reason: "upstream stalled mid-response beyond \(route.timeoutMs) ms")
+            log(exchange, status: problem.status, reason: reason)
             abandon(exchange)
             context?.close(promise: nil)
         } else {
             closeUpstream(exchange)
-            respond(.gatewayTimeout("the function did not respond within \(route.timeoutMs) ms"), to: exchange)
+            respond(problem, to: exchange)
         }
     }
 
