@@ -26,8 +26,15 @@ struct UpstreamKey: Hashable {
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private var idle: [UpstreamKey: [UpstreamConnection]] = [:]
+    /// HTTP/1.1 connections open or opening, by upstream.
+    private var open: [UpstreamKey: Int] = [:]
+    /// Exchanges waiting for a connection because the upstream is at `maxConnectionsPerKey`.
+    private var waiting: [UpstreamKey: [Completion]] = [:]
     private var sessions: [UpstreamKey: HTTP2Session] = [:]
     private let maxIdlePerKey: Int
+    /// A burst of requests (or a flood of streams a client opens and resets) must not become a
+    /// burst of connections to the function: beyond this, exchanges queue for a connection.
+    private let maxConnectionsPerKey: Int
     private let idleTimeout: TimeAmount
     private let connectTimeout: TimeAmount
     private let tls: UpstreamTLS
@@ -35,10 +42,11 @@ final class UpstreamPool {
 
     typealias Completion = (Result<UpstreamConnection, any Error>) -> Void
 
-    init(eventLoop: any EventLoop, maxIdlePerKey: Int = 128, idleTimeout: TimeAmount = .seconds(60),
-         connectTimeout: TimeAmount = .seconds(5), tls: UpstreamTLS) {
+    init(eventLoop: any EventLoop, maxIdlePerKey: Int = 128, maxConnectionsPerKey: Int = 256,
+         idleTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5), tls: UpstreamTLS) {
         self.eventLoop = eventLoop
         self.maxIdlePerKey = maxIdlePerKey
+        self.maxConnectionsPerKey = maxConnectionsPerKey
         self.idleTimeout = idleTimeout
         self.connectTimeout = connectTimeout
         self.tls = tls
@@ -60,6 +68,10 @@ final class UpstreamPool {
             }
             connection.close()
         }
+        guard open[key, default: 0] < maxConnectionsPerKey else {
+            waiting[key, default: []].append(completion)
+            return
+        }
         connect(key, completion)
     }
 
@@ -68,7 +80,17 @@ final class UpstreamPool {
         eventLoop.assertInEventLoop()
         connection.detach()
         guard !connection.isStream else { return }  // the stream closes itself once both sides ended
-        guard connection.isUsable, idle[connection.key, default: []].count < maxIdlePerKey else {
+        guard connection.isUsable else {
+            connection.close()
+            return
+        }
+        if var queue = waiting[connection.key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[connection.key] = queue.isEmpty ? nil : queue
+            next(.success(connection))
+            return
+        }
+        guard idle[connection.key, default: []].count < maxIdlePerKey else {
             connection.close()
             return
         }
@@ -83,6 +105,8 @@ final class UpstreamPool {
         sweeper = nil
         for connection in idle.values.joined() { connection.close() }
         idle = [:]
+        for completion in waiting.values.joined() { completion(.failure(UpstreamError.connectionClosed)) }
+        waiting = [:]
         for session in sessions.values { session.channel?.close(promise: nil) }
         sessions = [:]
     }
@@ -90,12 +114,19 @@ final class UpstreamPool {
     // MARK: - HTTP/1.1
 
     private func connect(_ key: UpstreamKey, _ completion: @escaping Completion) {
+        open[key, default: 0] += 1
         let tlsContext = key.tls ? tls.http1 : nil
         bootstrap(key, tlsContext: tlsContext) { sync in
             try sync.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
             try sync.addHandler(UpstreamHandler())
         }
-        .connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
+        .connect(host: key.host, port: key.port).assumeIsolated().whenComplete { [weak self] result in
+            switch result {
+            case .success(let channel):
+                channel.closeFuture.assumeIsolated().whenComplete { _ in self?.connectionClosed(key) }
+            case .failure:
+                self?.connectionClosed(key)
+            }
             completion(
                 result.flatMap { channel in
                     Result {
@@ -104,6 +135,16 @@ final class UpstreamPool {
                     }
                 })
         }
+    }
+
+    /// A slot is free: the next waiting exchange gets a new connection.
+    private func connectionClosed(_ key: UpstreamKey) {
+        open[key, default: 1] -= 1
+        if open[key] == 0 { open[key] = nil }
+        guard var queue = waiting[key], !queue.isEmpty, open[key, default: 0] < maxConnectionsPerKey else { return }
+        let next = queue.removeFirst()
+        waiting[key] = queue.isEmpty ? nil : queue
+        connect(key, next)
     }
 
     private func bootstrap(
