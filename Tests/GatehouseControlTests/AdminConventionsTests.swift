@@ -11,6 +11,7 @@ import Testing
         #expect(try ETag.revisions(in: "\"42\", W/\"7\"") == [42, 7])
         #expect(try ETag.revisions(in: "*") == nil)
         #expect(throws: Problem.self) { try ETag.revisions(in: "42") }
+        #expect(throws: Problem.self) { try ETag.revisions(in: " ") }
         #expect(throws: Problem.self) { try ETag.revisions(in: "\"abc\"") }
     }
 
@@ -47,6 +48,15 @@ import Testing
         #expect(throws: Problem.self) {
             try JSONBody.decode(Org.self, from: Data(#"{"name":"other"}"#.utf8), pathName: "acme")
         }
+    }
+
+    @Test func knownPathsKnowTheirMethods() {
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs") == ["GET", "POST"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme") == ["DELETE", "GET", "PUT"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/routes") == ["GET", "POST"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/secrets/db") == ["DELETE", "GET", "PUT"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/nothing") == nil)
+        #expect(AdminPaths.allowedMethods(for: "/v2/orgs") == nil)
     }
 
     @Test func openAPIDocumentLoadsAsJSON() throws {

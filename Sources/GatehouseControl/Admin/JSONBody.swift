@@ -33,7 +33,10 @@ enum JSONBody {
             if let given = object["name"] as? String, given != pathName {
                 throw Problem.invalidField("name", "the body's name '\(given.prefix(80))' differs from the path's '\(pathName)'")
             }
-            if object["name"] == nil || object["name"] is NSNull {
+            if object["name"] is NSNull {
+                throw Problem.invalidField("name", "'name' must be a string (or left out), not null")
+            }
+            if object["name"] == nil {
                 object["name"] = pathName
                 data = try JSONSerialization.data(withJSONObject: object)
             }
@@ -60,6 +63,9 @@ enum ETag {
 
     /// The revisions an `If-Match` list names; `nil` for `*`.
     static func revisions(in header: String) throws -> Set<Int64>? {
+        guard !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw Problem.badRequest("an empty If-Match names no entity tag")
+        }
         var revisions: Set<Int64> = []
         for item in header.split(separator: ",") {
             let tag = item.trimmingCharacters(in: .whitespaces)

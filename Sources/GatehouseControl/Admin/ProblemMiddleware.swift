@@ -18,6 +18,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as Problem {
             return render(problem, requestId: requestId, request: request)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = AdminPaths.allowedMethods(for: request.uri.path),
+                !allowed.contains(request.method.rawValue)
+            {
+                return render(
+                    .methodNotAllowed(request.method.rawValue, allowed: allowed), requestId: requestId, request: request,
+                    headers: [.allow: allowed.joined(separator: ", ")])
+            }
             return render(Self.problem(for: error.status), requestId: requestId, request: request, headers: error.headers)
         } catch let error as any HTTPResponseError {
             return render(Self.problem(for: error.status), requestId: requestId, request: request)

@@ -1,0 +1,19 @@
+import GatehouseModel
+
+/// The shapes of the control listener's paths and the methods each takes, so that a known path
+/// with an unsupported method answers 405 with `Allow` rather than the router's 404.
+enum AdminPaths {
+    static func allowedMethods(for path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        let scopedKinds = Set(ResourceKind.allCases.filter { $0 != .org }.map(\.rawValue))
+        switch parts.count {
+        case 1 where parts[0] == "healthz": return ["GET"]
+        case 2 where parts == ["v1", "openapi.json"]: return ["GET"]
+        case 2 where parts == ["v1", "orgs"]: return ["GET", "POST"]
+        case 3 where parts[0] == "v1" && parts[1] == "orgs": return ["DELETE", "GET", "PUT"]
+        case 4 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["GET", "POST"]
+        case 5 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["DELETE", "GET", "PUT"]
+        default: return nil
+        }
+    }
+}
