@@ -143,8 +143,15 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             version: .http1_1, method: head.method, uri: uri,
             headers: ProxyHeaders.upstreamRequest(head.headers, forwarding))
         armTimer(exchange)
-        state.pool.acquire(UpstreamKey(upstream, http2: route.upstreamHTTP2)) { [weak self] result in
-            self?.connected(result, exchange: exchange)
+        let pool = state.pool
+        pool.acquire(UpstreamKey(upstream, http2: route.upstreamHTTP2)) { [weak self] result in
+            guard let self else {
+                // The client went away while this exchange waited: the connection must go back
+                // to the pool, or its slot is lost for good.
+                if case .success(let connection) = result { pool.release(connection) }
+                return
+            }
+            self.connected(result, exchange: exchange)
         }
     }
 
