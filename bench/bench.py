@@ -336,12 +336,12 @@ def h2load(urls, duration, clients, streams, headers=(), tag="run"):
         res["rps"] = float(m.group(3))
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", out)
     if m:
-        res.update(done=int(m.group(3)), succeeded=int(m.group(4)), failed=int(m.group(5)),
+        res.update(started=int(m.group(2)), done=int(m.group(3)), succeeded=int(m.group(4)), failed=int(m.group(5)),
                    errored=int(m.group(6)), timeout=int(m.group(7)))
     m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
     if m:
         res["non2xx"] = int(m.group(2)) + int(m.group(3)) + int(m.group(4))
-    if not m or r.returncode != 0:
+    if not m or r.returncode != 0 or res["done"] == 0 or res["succeeded"] < res["done"]:
         res["h2load_output"] = (out + r.stderr)[-2000:]
     lat = []
     if logf.exists():
@@ -356,8 +356,8 @@ def h2load(urls, duration, clients, streams, headers=(), tag="run"):
         res["p50_ms"] = lat[len(lat) // 2] / 1000
         res["p99_ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1000
     res["errors"] = res["failed"] + res["errored"] + res["timeout"] + res["non2xx"]
-    if res["done"] == 0:
-        res["errors"] = max(res["errors"], 1)
+    if res["done"] == 0:   # nothing completed: count what was started (at least 1)
+        res["errors"] = max(res["errors"], res.get("started", 0), 1)
     return res
 
 
@@ -511,10 +511,9 @@ def wl_routes(args, gh, peers):
             th.join()
             log(f"routes-10k round {rnd + 1} updating: {r['rps']:.0f} req/s, p99 {r['p99_ms']} ms, errors {r['errors']}")
             busy.append(r)
-        res["gatehouse (idle)"] = summarize(idle)
-        res["gatehouse (updating)"] = summarize(busy)
+        res = dict({"gatehouse (idle)": summarize(idle), "gatehouse (updating)": summarize(busy)}, **res)
         res["gatehouse (updating)"]["admin_updates"] = updates
-        res["setup_seconds"] = setup_s
+        res["gatehouse (idle)"]["setup_seconds"] = setup_s
     finally:
         gh.stop()
     return res
@@ -765,7 +764,7 @@ def main():
         # First start creates the dev certificates every system uses; count Gatehouse's event loops.
         gh.start()
         threads = gh.srv.threads()
-        loops = sum(1 for t in threads if t.startswith("NIO-ELT"))
+        loops = sum(1 for t in threads if re.match(r"NIO-(SGLTN|ELT)-\d+-#", t))
         workers = loops or 2
         gh.stop()
         certs = WORK / "certs"
