@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseIdentity
 import GatehouseModel
 import Hummingbird
 import NIOCore
@@ -118,8 +119,7 @@ struct Preconditions: Sendable {
 /// Page cursors are opaque to clients: base64url of the last name of the previous page.
 enum Cursor {
     static func encode(_ name: String) -> String {
-        Data(name.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(name.utf8).base64URLEncodedString()
     }
 
     static func decode(_ cursor: String) throws -> String {

@@ -66,9 +66,7 @@ enum AdminLimits {
 
 enum RequestIds {
     static func from(_ headers: HTTPFields) -> String {
-        if let given = headers[.xRequestId], (1...128).contains(given.utf8.count),
-            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        {
+        if let given = headers[.xRequestId], RequestIDRule.accepts(given) {
             return given
         }
         return UUID().uuidString.lowercased()

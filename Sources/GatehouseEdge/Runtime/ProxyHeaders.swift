@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseModel
 import NIOCore
 import NIOHTTP1
 
@@ -144,9 +145,7 @@ enum TraceContext {
 /// Request ids: the client's when it sent a sane one, a random 128-bit hex string otherwise.
 enum RequestID {
     static func from(_ headers: HTTPHeaders) -> String {
-        if let given = headers.first(name: "x-request-id"), (1...128).contains(given.utf8.count),
-            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        {
+        if let given = headers.first(name: "x-request-id"), RequestIDRule.accepts(given) {
             return given
         }
         return hex(UInt64.random(in: 0...UInt64.max)) + hex(UInt64.random(in: 0...UInt64.max))
