@@ -98,7 +98,14 @@ let package = Package(
         ),
         .testTarget(name: "GatehouseModelTests", dependencies: ["GatehouseModel"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore"]),
-        .testTarget(name: "GatehouseEdgeTests", dependencies: ["GatehouseEdge"]),
+        .testTarget(
+            name: "GatehouseEdgeTests",
+            dependencies: [
+                "GatehouseEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(name: "GatehouseClientTests", dependencies: ["GatehouseClient"]),
         .testTarget(
             name: "GatehouseControlTests",

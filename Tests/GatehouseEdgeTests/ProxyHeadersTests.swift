@@ -9,7 +9,7 @@ import Testing
         ProxyHeaders.Forwarding(
             clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https",
             originalHost: "edge.example", requestId: "req-1", receivedVersion: .http2, upstreamAuthority: "127.0.0.1:9000", org: "acme",
-            route: "r", function: "f", parameterNames: params, parameterValues: values)
+            route: "r", function: "f", parameterNames: params, parameterValues: values, identifiers: LoopIdentifiers())
     }
 
     @Test func stripsHopByHopAndNominatedHeaders() throws {
@@ -68,8 +68,34 @@ import Testing
     }
 
     @Test func requestIdsArePassedThroughWhenSane() {
-        #expect(RequestID.from(["x-request-id": "abc-123"]) == "abc-123")
-        let generated = RequestID.from(["x-request-id": String(repeating: "a", count: 500)])
+        #expect(RequestID.from(["x-request-id": "abc-123"], identifiers: LoopIdentifiers()) == "abc-123")
+        let generated = RequestID.from(["x-request-id": String(repeating: "a", count: 500)], identifiers: LoopIdentifiers())
         #expect(generated.count == 32)
+    }
+
+    @Test func namesAreMatchedWithoutRegardToCase() throws {
+        let out = ProxyHeaders.upstreamRequest(
+            ["Connection": "Keep-Alive, X-Hop", "TRANSFER-ENCODING": "chunked", "X-HOP": "1", "X-Request-ID": "spoof",
+             "X-GateHouse-Org": "evil", "Accept": "*/*"],
+            try forwarding())
+        #expect(out["transfer-encoding"].isEmpty && out["x-hop"].isEmpty && out["connection"].isEmpty)
+        #expect(out["x-request-id"] == ["req-1"])
+        #expect(out["x-gatehouse-org"] == ["acme"])
+        #expect(out["accept"] == ["*/*"])
+    }
+
+    /// A `Via` after a valid `traceparent` once overwrote the trace context being passed on.
+    @Test func viaDoesNotDisturbTheTraceContext() throws {
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let out = ProxyHeaders.upstreamRequest(["traceparent": valid, "via": "1.1 cdn"], try forwarding())
+        #expect(out["traceparent"] == [valid])
+        #expect(out["via"] == ["1.1 cdn, 2 gatehouse"])
+    }
+
+    @Test func forwardedForIsAppendedToEveryPriorValue() throws {
+        var headers: HTTPHeaders = ["x-forwarded-for": "203.0.113.1"]
+        headers.add(name: "X-Forwarded-For", value: "198.51.100.2")
+        let out = ProxyHeaders.upstreamRequest(headers, try forwarding())
+        #expect(out["x-forwarded-for"] == ["203.0.113.1, 198.51.100.2, 192.0.2.7"])
     }
 }

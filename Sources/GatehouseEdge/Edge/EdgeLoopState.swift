@@ -8,11 +8,15 @@ final class EdgeLoopState {
     var snapshot: Snapshot
     let pool: UpstreamPool
     let settings: EdgeSettings
+    /// Request timeouts of this loop's exchanges.
+    let timeouts: DeadlineSweeper
+    let identifiers = LoopIdentifiers()
 
     init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings) {
         self.snapshot = snapshot
         self.pool = pool
         self.settings = settings
+        self.timeouts = DeadlineSweeper(eventLoop: pool.eventLoop)
     }
 }
 

@@ -20,7 +20,7 @@ final class EdgeProtocolErrorHandler: ChannelDuplexHandler, RemovableChannelHand
         if !responseInFlight {
             responseInFlight = true
             let (head, body) = EdgeResponse.problem(
-                .badRequest("the request is not valid HTTP/1.1"), requestId: RequestID.from([:]), version: .http1_1,
+                .badRequest("the request is not valid HTTP/1.1"), requestId: LoopIdentifiers().requestId(), version: .http1_1,
                 extraHeaders: [("connection", "close")], allocator: context.channel.allocator)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

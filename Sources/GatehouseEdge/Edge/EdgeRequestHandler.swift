@@ -18,7 +18,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     private var exchange: Exchange?
 
     /// One request's progress. A new one starts at each request head.
-    private final class Exchange {
+    private final class Exchange: SweptDeadline {
         let requestId: String
         let version: HTTPVersion
         let method: HTTPMethod
@@ -34,7 +34,12 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         var responseStarted = false
         /// The exchange is over for the upstream: response done, failed, or answered by the edge.
         var finished = false
-        var timer: Scheduled<Void>?
+        /// When the route's timeout runs out; re-armed at each sign of upstream progress.
+        var deadline = NIODeadline.distantFuture
+        var sweeperSlot = -1
+        weak var handler: EdgeRequestHandler?
+
+        func deadlinePassed() { handler?.timedOut(self) }
 
         init(requestId: String, version: HTTPVersion, method: HTTPMethod, path: Substring) {
             self.requestId = requestId
@@ -87,7 +92,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     }
 
     private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let requestId = RequestID.from(head.headers)
+        let requestId = RequestID.from(head.headers, identifiers: state.identifiers)
         let target: RequestTarget
         do {
             target = try RequestTarget(uri: head.uri)
@@ -130,21 +135,18 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         target: RequestTarget, exchange: Exchange, context: ChannelHandlerContext
     ) {
         let upstream = route.upstream
-        let defaultPort = upstream.usesTLS ? 443 : 80
-        let authority = (upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host)
-            + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
             originalHost: head.headers.first(name: "host"), requestId: exchange.requestId, receivedVersion: head.version,
-            upstreamAuthority: authority, org: route.org, route: route.name, function: route.functionName,
-            parameterNames: route.parameterNames, parameterValues: parameters)
+            upstreamAuthority: route.upstreamAuthority, org: route.org, route: route.name, function: route.functionName,
+            parameterNames: route.parameterNames, parameterValues: parameters, identifiers: state.identifiers)
         let uri = upstream.basePath + relativePath + target.query
         exchange.upstreamHead = HTTPRequestHead(
             version: .http1_1, method: head.method, uri: uri,
             headers: ProxyHeaders.upstreamRequest(head.headers, forwarding))
         armTimer(exchange)
         let pool = state.pool
-        pool.acquire(UpstreamKey(upstream, http2: route.upstreamHTTP2)) { [weak self] result in
+        pool.acquire(route.upstreamKey) { [weak self] result in
             guard let self else {
                 // The client went away while this exchange waited: the connection must go back
                 // to the pool, or its slot is lost for good.
@@ -228,7 +230,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             if !context.channel.isWritable { exchange.upstream?.setReading(false) }
         case .end:
             exchange.finished = true
-            exchange.timer?.cancel()
+            state.timeouts.unwatch(exchange)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             if let upstream = exchange.upstream {
                 exchange.upstream = nil
@@ -260,12 +262,10 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     // MARK: - Ending an exchange
 
     private func armTimer(_ exchange: Exchange) {
-        guard let route = exchange.route, let context else { return }
-        exchange.timer?.cancel()
-        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(route.timeoutMs))) {
-            [weak self] in
-            self?.timedOut(exchange)
-        }
+        guard let route = exchange.route else { return }
+        exchange.deadline = .now() + .milliseconds(Int64(route.timeoutMs))
+        exchange.handler = self
+        state.timeouts.watch(exchange)
     }
 
     private func timedOut(_ exchange: Exchange) {
@@ -298,7 +298,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     /// which is mid-message and cannot be reused.
     private func abandon(_ exchange: Exchange) {
         exchange.finished = true
-        exchange.timer?.cancel()
+        state.timeouts.unwatch(exchange)
         closeUpstream(exchange)
     }
 
@@ -307,7 +307,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     ) {
         guard let context, !exchange.responseStarted else { return }
         exchange.finished = true
-        exchange.timer?.cancel()
+        state.timeouts.unwatch(exchange)
         log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
         var extra = extraHeaders
         // Closing a connection mid-request body is the only way to stop an oversized upload on

@@ -201,7 +201,9 @@ enum EdgePipeline {
         }
         // The drain handler sits before the management handler so the shutdown event stops there;
         // the management handler still closes connections idle for 5 minutes.
-        try sync.addHandler(http2, position: position)
+        let coalescing = FlushCoalescingHandler()
+        try sync.addHandler(coalescing, position: position)
+        try sync.addHandler(http2, position: .after(coalescing))
         try sync.addHandler(deferral, position: .after(http2))
         try sync.addHandler(management, position: .after(deferral))
     }

@@ -16,6 +16,9 @@ public final class CompiledRoute: Sendable {
     public let pattern: String
     /// Names of the `{param}` segments, in path order.
     public let parameterNames: [String]
+    /// `Host` for the upstream request (port omitted when it is the scheme's default).
+    let upstreamAuthority: String
+    let upstreamKey: UpstreamKey
 
     public init(route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String) {
         self.org = org
@@ -30,6 +33,10 @@ public final class CompiledRoute: Sendable {
             if case .parameter(let name) = $0 { return name }
             return nil
         }
+        let defaultPort = upstream.usesTLS ? 443 : 80
+        self.upstreamAuthority = (upstream.host.utf8.contains(UInt8(ascii: ":")) ? "[\(upstream.host)]" : upstream.host)
+            + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
+        self.upstreamKey = UpstreamKey(upstream, http2: upstreamHTTP2)
     }
 
     public func allows(method: String) -> Bool { methods.isEmpty || methods.contains(method) }

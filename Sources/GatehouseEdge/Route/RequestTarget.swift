@@ -19,21 +19,22 @@ struct RequestTarget {
 
     init(uri: String) throws(Invalid) {
         guard uri.utf8.first == UInt8(ascii: "/") else { throw .malformed("the request target must start with '/'") }
+        // Byte-wise: the delimiters are ASCII, and Character search would run grapheme breaking.
         let full = Substring(uri)
-        if let mark = full.firstIndex(of: "?") {
+        if let mark = full.utf8.firstIndex(of: UInt8(ascii: "?")) {
             rawPath = full[..<mark]
             query = full[mark...]
         } else {
             rawPath = full
             query = ""
         }
-        if let hash = rawPath.firstIndex(of: "#") { _ = hash; throw .malformed("a request target has no fragment") }
-        let raw = rawPath.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        if rawPath.utf8.contains(UInt8(ascii: "#")) { throw .malformed("a request target has no fragment") }
+        let raw = rawPath.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         var decoded: [Substring] = []
         decoded.reserveCapacity(raw.count)
         for segment in raw {
             let value: Substring
-            if segment.contains("%") {
+            if segment.utf8.contains(UInt8(ascii: "%")) {
                 guard let text = RequestTarget.percentDecode(segment) else {
                     throw .malformed("the path has an invalid percent escape")
                 }
@@ -47,7 +48,7 @@ struct RequestTarget {
             decoded.append(value)
         }
         if decoded == [""] { decoded = [] }  // "/"
-        rawSegments = raw.count == 1 && raw[0].isEmpty ? [] : Array(raw)
+        rawSegments = raw.count == 1 && raw[0].isEmpty ? [] : raw
         segments = decoded
     }
 

@@ -1,15 +1,12 @@
-import Foundation
 import GatehouseModel
 import NIOCore
 import NIOHTTP1
 
 /// Header rewriting between the client and an upstream, in both directions.
+///
+/// This runs twice per proxied request, so names are compared as ASCII bytes without case,
+/// never lowercased into new strings, and nothing here touches Foundation.
 enum ProxyHeaders {
-    /// RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones proxies strip too.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-        "proxy-authenticate", "proxy-authorization",
-    ]
     /// Headers Gatehouse itself sets for the function; a client must not be able to forge them.
     static let reservedPrefix = "x-gatehouse-"
 
@@ -26,45 +23,48 @@ enum ProxyHeaders {
         var function: String
         var parameterNames: [String]
         var parameterValues: [Substring]
+        /// Where a new trace context comes from when the client sent none.
+        var identifiers: LoopIdentifiers
     }
 
     static func upstreamRequest(_ headers: HTTPHeaders, _ forwarding: Forwarding) -> HTTPHeaders {
-        var named = connectionNominated(headers)
-        named.formUnion(hopByHop)
+        let nominated = connectionNominated(headers)
         var out = HTTPHeaders()
-        out.reserveCapacity(headers.count + 10)
+        out.reserveCapacity(headers.count + 12)
         var traceparent: String?
+        var priorForwardedFor: [String] = []
+        var priorForwarded: [String] = []
+        var priorVia: [String] = []
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if named.contains(lowered) || lowered == "host" || lowered == "x-request-id"
-                || lowered.hasPrefix(reservedPrefix)
-            {
-                continue
+            switch HeaderName(name) {
+            case .hopByHop, .host, .requestId, .reserved, .xForwardedProto, .xForwardedHost: continue
+            case .traceparent: traceparent = value
+            case .via: priorVia.append(value)
+            case .xForwardedFor: priorForwardedFor.append(value)
+            case .forwarded: priorForwarded.append(value)
+            case .other:
+                if !nominated.isEmpty && nominated.contains(where: { name.utf8.elementsEqualIgnoringASCIICase($0.utf8) }) { continue }
+                out.add(name: name, value: value)
             }
-            if lowered == "traceparent" || lowered == "via" {
-                traceparent = value
-                continue
-            }
-            out.add(name: name, value: value)
         }
         out.add(name: "host", value: forwarding.upstreamAuthority)
         let client = forwarding.clientAddress?.ipAddress
         if let client {
-            let prior = headers["x-forwarded-for"].joined(separator: ", ")
-            out.replaceOrAdd(name: "x-forwarded-for", value: prior.isEmpty ? client : prior + ", " + client)
+            out.add(name: "x-forwarded-for", value: appending(client, to: priorForwardedFor))
+        } else if !priorForwardedFor.isEmpty {
+            out.add(name: "x-forwarded-for", value: priorForwardedFor.joined(separator: ", "))
         }
-        out.replaceOrAdd(name: "x-forwarded-proto", value: forwarding.scheme)
+        out.add(name: "x-forwarded-proto", value: forwarding.scheme)
         if let host = forwarding.originalHost {
-            out.replaceOrAdd(name: "x-forwarded-host", value: host)
+            out.add(name: "x-forwarded-host", value: host)
         }
-        var element = "proto=\(forwarding.scheme)"
-        if let client { element = "for=\(forwardedNode(client));" + element }
-        if let host = forwarding.originalHost, host.utf8.allSatisfy(isTokenByte) { element += ";host=\(host)" }
-        let priorForwarded = headers["forwarded"].joined(separator: ", ")
-        out.replaceOrAdd(name: "forwarded", value: priorForwarded.isEmpty ? element : priorForwarded + ", " + element)
+        var element = "proto=" + forwarding.scheme
+        if let client { element = "for=" + forwardedNode(client) + ";" + element }
+        if let host = forwarding.originalHost, host.utf8.allSatisfy(isTokenByte) { element += ";host=" + host }
+        out.add(name: "forwarded", value: appending(element, to: priorForwarded))
         out.add(name: "x-request-id", value: forwarding.requestId)
-        out.add(name: "via", value: via(forwarding.receivedVersion, prior: headers["via"]))
-        out.add(name: "traceparent", value: traceparent.flatMap(TraceContext.validated) ?? TraceContext.generate())
+        out.add(name: "via", value: appending(viaHop(forwarding.receivedVersion), to: priorVia))
+        out.add(name: "traceparent", value: traceparent.flatMap(TraceContext.validated) ?? forwarding.identifiers.traceparent())
         out.add(name: "x-gatehouse-org", value: forwarding.org)
         out.add(name: "x-gatehouse-route", value: forwarding.route)
         out.add(name: "x-gatehouse-function", value: forwarding.function)
@@ -75,33 +75,85 @@ enum ProxyHeaders {
     }
 
     static func downstreamResponse(_ headers: HTTPHeaders, requestId: String, receivedVersion: HTTPVersion) -> HTTPHeaders {
-        var named = connectionNominated(headers)
-        named.formUnion(hopByHop)
+        let nominated = connectionNominated(headers)
         var out = HTTPHeaders()
         out.reserveCapacity(headers.count + 2)
+        var priorVia: [String] = []
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if named.contains(lowered) || lowered == "x-request-id" || lowered == "via" { continue }
-            out.add(name: name, value: value)
+            switch HeaderName(name) {
+            case .hopByHop, .requestId: continue
+            case .via: priorVia.append(value)
+            default:
+                if !nominated.isEmpty && nominated.contains(where: { name.utf8.elementsEqualIgnoringASCIICase($0.utf8) }) { continue }
+                out.add(name: name, value: value)
+            }
         }
         out.add(name: "x-request-id", value: requestId)
-        out.add(name: "via", value: via(receivedVersion, prior: headers["via"]))
+        out.add(name: "via", value: appending(viaHop(receivedVersion), to: priorVia))
         return out
     }
 
-    /// RFC 9110 §7.6.3: each proxy appends the protocol version it received the message with.
-    private static func via(_ version: HTTPVersion, prior: [String]) -> String {
-        let hop = (version.major >= 2 ? "\(version.major)" : "\(version.major).\(version.minor)") + " gatehouse"
-        let earlier = prior.joined(separator: ", ")
-        return earlier.isEmpty ? hop : earlier + ", " + hop
+    /// The names the proxy treats specially, recognised without allocating.
+    enum HeaderName {
+        /// RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones proxies strip too.
+        case hopByHop
+        case host, requestId, reserved, traceparent, via, xForwardedFor, xForwardedProto, xForwardedHost, forwarded
+        case other
+
+        init(_ name: String) {
+            var name = name
+            self = name.withUTF8 { Self.classify($0) }
+        }
+
+        private static func classify(_ n: UnsafeBufferPointer<UInt8>) -> HeaderName {
+            func eq(_ literal: StaticString) -> Bool {
+                n.count == literal.utf8CodeUnitCount && n.elementsEqualIgnoringASCIICase(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            }
+            if n.count > 12, UnsafeBufferPointer(rebasing: n[0..<12]).elementsEqualIgnoringASCIICase("x-gatehouse-".utf8) {
+                return .reserved
+            }
+            switch n.count {
+            case 2: return eq("te") ? .hopByHop : .other
+            case 3: return eq("via") ? .via : .other
+            case 4: return eq("host") ? .host : .other
+            case 7: return eq("upgrade") || eq("trailer") ? .hopByHop : .other
+            case 9: return eq("forwarded") ? .forwarded : .other
+            case 10: return eq("connection") || eq("keep-alive") ? .hopByHop : .other
+            case 11: return eq("traceparent") ? .traceparent : .other
+            case 12: return eq("x-request-id") ? .requestId : .other
+            case 15: return eq("x-forwarded-for") ? .xForwardedFor : .other
+            case 16: return eq("proxy-connection") ? .hopByHop : (eq("x-forwarded-host") ? .xForwardedHost : .other)
+            case 17: return eq("transfer-encoding") ? .hopByHop : (eq("x-forwarded-proto") ? .xForwardedProto : .other)
+            case 18: return eq("proxy-authenticate") ? .hopByHop : .other
+            case 19: return eq("proxy-authorization") ? .hopByHop : .other
+            default: return .other
+            }
+        }
     }
 
-    /// Header names listed in `Connection`, which are hop-by-hop for this message only.
-    private static func connectionNominated(_ headers: HTTPHeaders) -> Set<String> {
-        var names: Set<String> = []
+    private static func appending(_ element: String, to prior: [String]) -> String {
+        prior.isEmpty ? element : prior.joined(separator: ", ") + ", " + element
+    }
+
+    /// RFC 9110 §7.6.3: each proxy appends the protocol version it received the message with.
+    private static func viaHop(_ version: HTTPVersion) -> String {
+        switch (version.major, version.minor) {
+        case (2, _): return "2 gatehouse"
+        case (1, 1): return "1.1 gatehouse"
+        case (1, 0): return "1.0 gatehouse"
+        default: return "\(version.major).\(version.minor) gatehouse"
+        }
+    }
+
+    /// Header names listed in `Connection`, which are hop-by-hop for this message only
+    /// (RFC 9110 §7.6.1). Empty in HTTP/2, where `Connection` is forbidden.
+    private static func connectionNominated(_ headers: HTTPHeaders) -> [Substring] {
+        var names: [Substring] = []
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
-                names.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+                let start = token.firstIndex(where: { $0 != " " && $0 != "\t" }) ?? token.endIndex
+                let end = token.lastIndex(where: { $0 != " " && $0 != "\t" }).map { token.index(after: $0) } ?? start
+                if start < end { names.append(token[start..<end]) }
             }
         }
         return names
@@ -109,7 +161,7 @@ enum ProxyHeaders {
 
     /// RFC 7239 node: IPv6 addresses are quoted and bracketed.
     private static func forwardedNode(_ ip: String) -> String {
-        ip.contains(":") ? "\"[\(ip)]\"" : ip
+        ip.utf8.contains(UInt8(ascii: ":")) ? "\"[\(ip)]\"" : ip
     }
 
     private static func isTokenByte(_ b: UInt8) -> Bool {
@@ -134,25 +186,25 @@ enum TraceContext {
         return value
     }
 
-    static func generate() -> String {
-        "00-" + RequestID.hex(UInt64.random(in: 1...UInt64.max)) + RequestID.hex(UInt64.random(in: 0...UInt64.max))
-            + "-" + RequestID.hex(UInt64.random(in: 1...UInt64.max)) + "-01"
-    }
-
     private static func isLowerHex(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x61...0x66).contains(b) }
 }
 
 /// Request ids: the client's when it sent a sane one, a random 128-bit hex string otherwise.
 enum RequestID {
-    static func from(_ headers: HTTPHeaders) -> String {
+    static func from(_ headers: HTTPHeaders, identifiers: LoopIdentifiers) -> String {
         if let given = headers.first(name: "x-request-id"), RequestIDRule.accepts(given) {
             return given
         }
-        return hex(UInt64.random(in: 0...UInt64.max)) + hex(UInt64.random(in: 0...UInt64.max))
+        return identifiers.requestId()
     }
+}
 
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+extension Sequence<UInt8> {
+    /// Byte-wise equality where ASCII letters match either case (HTTP field names).
+    func elementsEqualIgnoringASCIICase(_ other: some Sequence<UInt8>) -> Bool {
+        elementsEqual(other) { a, b in
+            let (la, lb) = (a | 0x20, b | 0x20)
+            return a == b || (la == lb && la >= UInt8(ascii: "a") && la <= UInt8(ascii: "z"))
+        }
     }
 }
