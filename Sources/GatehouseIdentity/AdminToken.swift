@@ -7,9 +7,7 @@ public enum AdminToken {
     public static let prefix = "gha_"
 
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return prefix + Data(bytes).base64URLEncodedString()
+        prefix + Base64URL.encode(RandomBytes.make(count: 32))
     }
 
     public static func hash(_ token: String) -> Data {
@@ -27,17 +25,6 @@ public struct AdminTokenVerifier: Sendable {
 
     public func principal(forBearer token: String) -> Principal? {
         // Hashing first makes the comparison independent of the presented token's length.
-        let presented = AdminToken.hash(token)
-        guard presented.count == expectedHash.count else { return nil }
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, expectedHash) { difference |= a ^ b }
-        return difference == 0 ? .platformAdmin : nil
-    }
-}
-
-extension Data {
-    public func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        ConstantTime.equal(AdminToken.hash(token), expectedHash) ? .platformAdmin : nil
     }
 }

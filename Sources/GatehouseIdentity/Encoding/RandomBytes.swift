@@ -1,0 +1,7 @@
+/// Random bytes from the system's cryptographically secure generator.
+enum RandomBytes {
+    static func make(count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}

@@ -1,0 +1,162 @@
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Gatehouse as an issuer: signs access tokens with its own ES256 keys, rotates them, and
+/// publishes the JWKS and the OIDC discovery document relying parties need.
+///
+/// The keys live in the data directory, sealed with the master key (`SigningKeyFile`). Tokens
+/// are signed with swift-crypto directly: the header and claims are Gatehouse's own, and
+/// signing stays synchronous. What is signed here verifies with `TokenVerifier` (jwt-kit).
+public final class TokenIssuer: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        public var externalURL: String
+        public var defaultTokenLifetime: TimeInterval
+        /// Also how long a retired key stays published (plus the clock skew).
+        public var maximumTokenLifetime: TimeInterval
+        /// The skew relying parties allow; retired keys are kept this much longer.
+        public var clockSkew: TimeInterval
+
+        public init(
+            externalURL: String, defaultTokenLifetime: TimeInterval = 900, maximumTokenLifetime: TimeInterval = 3600,
+            clockSkew: TimeInterval = TrustedIssuer.defaultClockSkew
+        ) {
+            self.externalURL = externalURL
+            self.defaultTokenLifetime = defaultTokenLifetime
+            self.maximumTokenLifetime = maximumTokenLifetime
+            self.clockSkew = clockSkew
+        }
+    }
+
+    public let configuration: Configuration
+    public let endpoints: IssuerEndpoints
+    private let file: SigningKeyFile
+    private let ring: NIOLockedValueBox<SigningKeyRing>
+
+    /// Loads the signing keys from `dataDirectory`, or makes and stores the first one.
+    public init(configuration: Configuration, dataDirectory: URL, masterKey: some ContiguousBytes, now: Date = Date())
+        throws(TokenIssuerError)
+    {
+        guard configuration.defaultTokenLifetime > 0,
+            configuration.maximumTokenLifetime >= configuration.defaultTokenLifetime
+        else {
+            throw .invalidLifetime("the default must be positive and at most the maximum")
+        }
+        guard configuration.clockSkew >= 0 else { throw .invalidLifetime("the clock skew must not be negative") }
+        self.configuration = configuration
+        self.endpoints = try IssuerEndpoints(externalURL: configuration.externalURL)
+        self.file = try SigningKeyFile(dataDirectory: dataDirectory, masterKey: masterKey)
+        let ring: SigningKeyRing
+        if let stored = try file.load() {
+            ring = stored
+        } else {
+            ring = SigningKeyRing(current: SigningKey.generate(now: now))
+            try file.save(ring)
+        }
+        self.ring = NIOLockedValueBox(ring)
+    }
+
+    public var issuer: String { endpoints.issuer }
+    public var currentKeyID: String { ring.withLockedValue { $0.current.keyID } }
+
+    /// Retired keys are published this long after their retirement.
+    var retention: TimeInterval { configuration.maximumTokenLifetime + configuration.clockSkew }
+
+    /// Makes a new current key and stores it; the previous key keeps verifying the tokens it
+    /// signed until they have all expired. Returns the new key's id.
+    @discardableResult
+    public func rotate(now: Date = Date()) throws(TokenIssuerError) -> String {
+        let outcome: Result<String, TokenIssuerError> = ring.withLockedValue { ring in
+            var next = ring
+            let key = next.rotate(now: now)
+            _ = next.prune(at: now, retention: retention)
+            // Stored before it is used: a key that signed tokens must survive a restart.
+            do throws(TokenIssuerError) {
+                try file.save(next)
+            } catch {
+                return .failure(error)
+            }
+            ring = next
+            return .success(key.keyID)
+        }
+        return try outcome.get()
+    }
+
+    public func issueAccessToken(_ request: AccessTokenRequest, now: Date = Date()) throws(TokenIssuerError) -> IssuedAccessToken {
+        guard !request.subject.isEmpty else { throw .invalidRequest("the subject is empty") }
+        guard !request.audiences.isEmpty, !request.audiences.contains("") else {
+            throw .invalidRequest("at least one non-empty audience is needed")
+        }
+        let lifetime = request.lifetime ?? configuration.defaultTokenLifetime
+        guard lifetime > 0 else { throw .invalidLifetime("a token must live a positive time") }
+        guard lifetime <= configuration.maximumTokenLifetime else {
+            throw .lifetimeTooLong(requested: lifetime, maximum: configuration.maximumTokenLifetime)
+        }
+        let key = ring.withLockedValue { $0.current }
+        // Whole seconds: NumericDate as every verifier reads it.
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expiresAt = issuedAt.addingTimeInterval(lifetime.rounded(.down))
+        let tokenID = Base64URL.encode(RandomBytes.make(count: 16))
+        let claims = AccessTokenClaims(
+            iss: issuer, sub: request.subject,
+            aud: request.audiences.count == 1 ? .one(request.audiences[0]) : .many(request.audiences),
+            org: request.org, groups: request.groups.isEmpty ? nil : request.groups,
+            scope: request.scopes.isEmpty ? nil : request.scopes.joined(separator: " "),
+            client_id: request.clientID, iat: Int64(issuedAt.timeIntervalSince1970),
+            exp: Int64(expiresAt.timeIntervalSince1970), jti: tokenID)
+        let header = AccessTokenHeader(alg: "ES256", typ: "at+jwt", kid: key.keyID)
+        let token: String
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let signingInput = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
+            token = signingInput + "." + (try key.sign(Data(signingInput.utf8)))
+        } catch {
+            throw .signingFailed
+        }
+        return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    /// The JWKS document (RFC 7517 §5) of every key a verifier may need at `now`.
+    public func jwksDocument(now: Date = Date()) -> Data {
+        let keys = ring.withLockedValue { $0.published(at: now, retention: retention) }
+        return Self.encode(["keys": keys.map(\.publicJWK)])
+    }
+
+    /// The OIDC discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414), served at
+    /// `{externalURL}/.well-known/openid-configuration`.
+    public func discoveryDocument() -> Data {
+        Self.encode(
+            DiscoveryDocument(
+                issuer: issuer,
+                jwks_uri: endpoints.jwks,
+                authorization_endpoint: endpoints.authorization,
+                token_endpoint: endpoints.token,
+                device_authorization_endpoint: endpoints.deviceAuthorization,
+                response_types_supported: ["code"],
+                subject_types_supported: ["public"],
+                id_token_signing_alg_values_supported: ["ES256"],
+                grant_types_supported: [
+                    "authorization_code",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                ],
+                code_challenge_methods_supported: ["S256"]
+            ))
+    }
+
+    private static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Only strings and arrays of them: encoding cannot fail.
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+}
+
+/// Serves the issuer's own key set to a `TokenVerifier` in the same process, without HTTP.
+extension TokenIssuer: KeySetFetching {
+    public func fetchKeySet(for trusted: TrustedIssuer) async throws(KeySetFetchError) -> FetchedKeySet {
+        guard trusted.issuer == issuer else { throw .unknownIssuer(issuer: trusted.issuer) }
+        return FetchedKeySet(document: jwksDocument())
+    }
+}
