@@ -1,21 +1,49 @@
 import GatehouseModel
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
-struct UpstreamKey: Hashable {
+/// Which upstream a pooled connection talks to. Equality and hashing use an id given once per
+/// distinct upstream (at snapshot build time), so the pool's dictionaries hash one integer per
+/// request instead of the host name.
+struct UpstreamKey: Hashable, Sendable {
     let host: String
     let port: Int
     let tls: Bool
     let http2: Bool
+    private let id: Int
 
     init(_ url: UpstreamURL, http2: Bool = false) {
         host = url.host
         port = url.port
         tls = url.usesTLS
         self.http2 = http2
+        id = Self.interned(Identity(host: host, port: port, tls: tls, http2: http2))
+    }
+
+    static func == (a: UpstreamKey, b: UpstreamKey) -> Bool { a.id == b.id }
+    func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    private struct Identity: Hashable {
+        let host: String
+        let port: Int
+        let tls: Bool
+        let http2: Bool
+    }
+
+    /// Grows with the distinct upstreams ever configured, which is bounded by what admins create.
+    private static let ids = NIOLockedValueBox<[Identity: Int]>([:])
+
+    private static func interned(_ identity: Identity) -> Int {
+        ids.withLockedValue { ids in
+            if let id = ids[identity] { return id }
+            let id = ids.count + 1
+            ids[identity] = id
+            return id
+        }
     }
 }
 
@@ -29,7 +57,7 @@ final class UpstreamPool {
     /// HTTP/1.1 connections open or opening, by upstream.
     private var open: [UpstreamKey: Int] = [:]
     /// Exchanges waiting for a connection because the upstream is at `maxConnectionsPerKey`.
-    private var waiting: [UpstreamKey: [Completion]] = [:]
+    private var waiting: [UpstreamKey: CircularBuffer<Completion>] = [:]
     private var sessions: [UpstreamKey: HTTP2Session] = [:]
     /// A burst of requests (or a flood of streams a client opens and resets) must not become a
     /// burst of connections to the function: beyond this, exchanges queue for a connection.
@@ -61,8 +89,9 @@ final class UpstreamPool {
             stream(key, completion)
             return
         }
-        while var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
+        // Mutated in place: copying the list out of the dictionary and back (as this once did)
+        // copied, and retained, every idle connection on each request.
+        while let connection = idle[key]?.popLast() {
             if connection.isUsable {
                 completion(.success(connection))
                 return
@@ -85,9 +114,7 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        if var queue = waiting[connection.key], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiting[connection.key] = queue.isEmpty ? nil : queue
+        if let next = nextWaiting(connection.key) {
             next(.success(connection))
             return
         }
@@ -102,7 +129,9 @@ final class UpstreamPool {
         sweeper = nil
         for connection in idle.values.joined() { connection.close() }
         idle = [:]
-        for completion in waiting.values.joined() { completion(.failure(UpstreamError.connectionClosed)) }
+        for queue in waiting.values {
+            for completion in queue { completion(.failure(UpstreamError.connectionClosed)) }
+        }
         waiting = [:]
         for session in sessions.values { session.channel?.close(promise: nil) }
         sessions = [:]
@@ -138,10 +167,15 @@ final class UpstreamPool {
     private func connectionClosed(_ key: UpstreamKey) {
         open[key, default: 1] -= 1
         if open[key] == 0 { open[key] = nil }
-        guard var queue = waiting[key], !queue.isEmpty, open[key, default: 0] < maxConnectionsPerKey else { return }
-        let next = queue.removeFirst()
-        waiting[key] = queue.isEmpty ? nil : queue
+        guard open[key, default: 0] < maxConnectionsPerKey, let next = nextWaiting(key) else { return }
         connect(key, next)
+    }
+
+    /// The longest-waiting exchange for `key`, taken off its queue in place.
+    private func nextWaiting(_ key: UpstreamKey) -> Completion? {
+        guard let next = waiting[key]?.popFirst() else { return nil }
+        if waiting[key]?.isEmpty == true { waiting[key] = nil }
+        return next
     }
 
     private func bootstrap(
