@@ -19,6 +19,15 @@ struct SQLiteReader: StoreReader {
         ).map(Self.document(from:))
     }
 
+    func versions(kind: ResourceKind) throws -> [ResourceKey: Int64] {
+        var versions: [ResourceKey: Int64] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT org, name, revision FROM documents WHERE kind = ?", arguments: [kind.singular])
+        while let row = try rows.next() {
+            versions[ResourceKey(kind: kind, org: row["org"], name: row["name"])] = row["revision"]
+        }
+        return versions
+    }
+
     func documents(kind: ResourceKind, org: String?, after: String?, limit: Int?) throws -> [StoredDocument] {
         if let limit, limit < 0 { throw StoreError.invalidLimit(limit) }
         var sql = "SELECT \(Self.documentColumns) FROM documents WHERE kind = ?"
@@ -104,6 +113,7 @@ struct SQLiteWriter: StoreWriter {
     }
 
     func count(kind: ResourceKind, org: String) throws -> Int { try reader.count(kind: kind, org: org) }
+    func versions(kind: ResourceKind) throws -> [ResourceKey: Int64] { try reader.versions(kind: kind) }
     func revision() throws -> Int64 { try reader.revision() }
     func setting(_ name: String) throws -> Data? { try reader.setting(name) }
 

@@ -49,6 +49,9 @@ public protocol StoreReader {
     func documents(kind: ResourceKind, org: String?, after: String?, limit: Int?) throws -> [StoredDocument]
     /// The number of documents of a kind in an org.
     func count(kind: ResourceKind, org: String) throws -> Int
+    /// The revision of every document of a kind, without bodies: how a follower of the store
+    /// (the snapshot builder) finds what changed, including deletions, without decoding it all.
+    func versions(kind: ResourceKind) throws -> [ResourceKey: Int64]
     /// The revision of the last committed write (0 for an empty store).
     func revision() throws -> Int64
     /// A platform setting (for example the admin token's hash).

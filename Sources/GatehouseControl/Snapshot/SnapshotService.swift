@@ -2,6 +2,7 @@ import GatehouseEdge
 import GatehouseModel
 import GatehouseStore
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Follows the store's committed revisions and rebuilds the edge's snapshot off the request
@@ -19,18 +20,16 @@ final class SnapshotService: Service, Sendable {
         self.logger = logger
     }
 
-    static func build(from store: any Store) async throws -> Snapshot {
-        try await store.read { reader in
-            Snapshot(
-                revision: try reader.revision(),
-                functions: try reader.resources(Function.self, org: nil, after: nil, limit: nil),
-                routes: try reader.resources(Route.self, org: nil, after: nil, limit: nil))
-        }
-    }
+    /// Only the service's own task updates it; the lock makes that visible to the compiler.
+    private let builder = NIOLockedValueBox(SnapshotBuilder())
 
-    /// Builds and publishes the snapshot of the store as it is now.
+    /// Builds and publishes the snapshot of the store as it is now, recompiling only what
+    /// changed since the last one.
     func publishCurrent() async throws {
-        let snapshot = try await Self.build(from: store)
+        let builder = self.builder
+        let snapshot = try await store.read { reader in
+            try builder.withLockedValue { try $0.update(from: reader) }
+        }
         edge.publish(snapshot)
         health.snapshotPublished(revision: snapshot.revision)
         logger.debug("snapshot published", metadata: ["revision": "\(snapshot.revision)", "routes": "\(snapshot.routeCount)"])

@@ -1,0 +1,53 @@
+import GatehouseEdge
+import GatehouseModel
+import GatehouseStore
+
+/// Builds the edge's snapshots incrementally: it remembers the functions and routes it decoded
+/// and each org's compiled routes, and on every new store revision reads only the revisions of
+/// all documents, decodes the few that changed and recompiles only the orgs they belong to.
+///
+/// With 10,000 routes a full rebuild (decode every document, compile every route) on each admin
+/// write took a whole core while routes were updated every 100 ms, halving the edge's
+/// throughput; now a write costs one index scan plus the work for its own org.
+struct SnapshotBuilder {
+    private var functions: [ResourceKey: (revision: Int64, value: Function)] = [:]
+    private var routes: [ResourceKey: (revision: Int64, value: Route)] = [:]
+    private var compiled: [String: Snapshot.CompiledOrg] = [:]
+
+    /// How many orgs the last update recompiled (for tests and debug logs).
+    private(set) var lastRecompiledOrgs = 0
+
+    mutating func update(from reader: any StoreReader) throws -> Snapshot {
+        let revision = try reader.revision()
+        var touched: Set<String> = []
+        try Self.sync(&functions, with: reader, touched: &touched)
+        try Self.sync(&routes, with: reader, touched: &touched)
+        for org in touched {
+            let orgFunctions = functions.filter { $0.key.org == org }.map(\.value.value)
+            let orgRoutes = routes.filter { $0.key.org == org }.map(\.value.value)
+            compiled[org] = orgFunctions.isEmpty && orgRoutes.isEmpty
+                ? nil : Snapshot.CompiledOrg(org: org, functions: orgFunctions, routes: orgRoutes)
+        }
+        lastRecompiledOrgs = touched.count
+        return Snapshot(revision: revision, orgs: compiled)
+    }
+
+    /// Brings `known` to the store's state for one kind; the orgs of documents that were
+    /// added, changed or removed go into `touched`.
+    private static func sync<R: OrgScopedResource>(
+        _ known: inout [ResourceKey: (revision: Int64, value: R)], with reader: any StoreReader, touched: inout Set<String>
+    ) throws {
+        let versions = try reader.versions(kind: R.kind)
+        for key in known.keys where versions[key] == nil {
+            known[key] = nil
+            touched.insert(key.org)
+        }
+        for (key, revision) in versions where known[key]?.revision != revision {
+            guard let document = try reader.document(key) else { continue }
+            var resource = try ResourceCoding.decode(document, as: R.self)
+            resource.org = key.org
+            known[key] = (revision, resource)
+            touched.insert(key.org)
+        }
+    }
+}

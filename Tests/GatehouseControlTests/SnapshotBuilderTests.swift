@@ -1,0 +1,92 @@
+import Foundation
+import GatehouseModel
+import GatehouseStore
+import NIOConcurrencyHelpers
+import Testing
+
+@testable import GatehouseControl
+@testable import GatehouseEdge
+
+@Suite struct SnapshotBuilderTests {
+    private func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gatehouse-snapshot-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("gatehouse.sqlite").path)
+        defer { try? store.close() }
+        try await body(store)
+    }
+
+    private func update(_ builder: NIOLockedValueBox<SnapshotBuilder>, from store: SQLiteStore) async throws -> Snapshot {
+        try await store.read { reader in try builder.withLockedValue { try $0.update(from: reader) } }
+    }
+
+    private func routed(_ snapshot: Snapshot, _ uri: String) throws -> String? {
+        if case .route(let route, _, _) = snapshot.route(host: nil, target: try RequestTarget(uri: uri), method: "GET") {
+            return "\(route.org)/\(route.name)"
+        }
+        return nil
+    }
+
+    private func put(_ store: SQLiteStore, org: String, route: String, path: String) async throws {
+        try await store.write { writer in
+            _ = try writer.save(Route(name: route, function: "f", paths: [path]), org: org, sealed: nil)
+        }
+    }
+
+    @Test func recompilesOnlyTheOrgsAWriteTouched() async throws {
+        try await withStore { store in
+            try await store.write { writer in
+                for org in ["a", "b", "c"] {
+                    _ = try writer.save(Org(name: org), org: "", sealed: nil)
+                    _ = try writer.save(Function(name: "f", http: "http://127.0.0.1:9000/"), org: org, sealed: nil)
+                    _ = try writer.save(Route(name: "r", function: "f", paths: ["/one"]), org: org, sealed: nil)
+                }
+            }
+            let builder = NIOLockedValueBox(SnapshotBuilder())
+            var snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 3)
+            #expect(snapshot.routeCount == 3)
+            #expect(try routed(snapshot, "/b/one") == "b/r")
+
+            // A change in one org: only that org is recompiled, the others keep their tables.
+            try await put(store, org: "b", route: "r", path: "/two")
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
+            #expect(try routed(snapshot, "/b/one") == nil)
+            #expect(try routed(snapshot, "/b/two") == "b/r")
+            #expect(try routed(snapshot, "/a/one") == "a/r" && routed(snapshot, "/c/one") == "c/r")
+
+            // Nothing changed: nothing recompiled, same routing.
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 0)
+            #expect(try routed(snapshot, "/b/two") == "b/r")
+
+            // Deletions are seen without a tombstone: the document is simply gone from the index.
+            try await store.write { writer in
+                _ = try writer.delete(ResourceKey(kind: .route, org: "c", name: "r"))
+            }
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
+            #expect(try routed(snapshot, "/c/one") == nil)
+            #expect(snapshot.routeCount == 2)
+
+            // A function repointed elsewhere recompiles its org's routes against it.
+            try await store.write { writer in
+                _ = try writer.save(Function(name: "f", http: "http://127.0.0.1:9999/v2"), org: "a", sealed: nil)
+            }
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
+            if case .route(let route, _, _) = snapshot.route(host: nil, target: try RequestTarget(uri: "/a/one"), method: "GET") {
+                #expect(route.upstream.port == 9999)
+            } else {
+                Issue.record("route a/r lost after its function changed")
+            }
+
+            // The incremental result equals a from-scratch build.
+            let scratch = try await update(NIOLockedValueBox(SnapshotBuilder()), from: store)
+            #expect(scratch.routeCount == snapshot.routeCount && scratch.revision == snapshot.revision)
+        }
+    }
+}
