@@ -13,6 +13,8 @@ extension AdminClient {
             return .route(try await putOrgScoped(route))
         case .secret(let secret):
             return .secret(try await putOrgScoped(secret))
+        case .identityProvider(let provider):
+            return .identityProvider(try await putOrgScoped(provider))
         }
     }
 
@@ -23,6 +25,8 @@ extension AdminClient {
         case .function(let function): try await delete(Function.self, named: function.name, org: function.org)
         case .route(let route): try await delete(Route.self, named: route.name, org: route.org)
         case .secret(let secret): try await delete(Secret.self, named: secret.name, org: secret.org)
+        case .identityProvider(let provider):
+            try await delete(IdentityProvider.self, named: provider.name, org: provider.org)
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import GatehouseModel
 
-/// The resource operations of the admin API, generic over the four kinds. `org` is required for
+/// The resource operations of the admin API, generic over the kinds. `org` is required for
 /// org-scoped kinds and ignored for orgs.
 extension AdminClient {
     /// One page of a collection, ordered by name.

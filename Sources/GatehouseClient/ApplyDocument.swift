@@ -9,6 +9,7 @@ public enum ApplyDocument: Sendable, Equatable {
     case function(Function)
     case route(Route)
     case secret(Secret)
+    case identityProvider(IdentityProvider)
 
     public var kind: ResourceKind {
         switch self {
@@ -16,6 +17,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .function: .function
         case .route: .route
         case .secret: .secret
+        case .identityProvider: .identityProvider
         }
     }
 
@@ -25,6 +27,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .function(let function): function.name
         case .route(let route): route.name
         case .secret(let secret): secret.name
+        case .identityProvider(let provider): provider.name
         }
     }
 
@@ -35,6 +38,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .function(let function): function.org
         case .route(let route): route.org
         case .secret(let secret): secret.org
+        case .identityProvider(let provider): provider.org
         }
     }
 
@@ -45,9 +49,9 @@ public enum ApplyDocument: Sendable, Equatable {
 // MARK: - Ordering
 
 extension ApplyDocument {
-    /// Orgs first, then what functions may need (secrets), then functions, then the routes that
-    /// reference them: each PUT finds what it depends on already in place.
-    static let applyOrder: [ResourceKind] = [.org, .secret, .function, .route]
+    /// Orgs first, then what functions may need (secrets), the identity providers and functions
+    /// that routes name, then the routes: each PUT finds what it depends on already in place.
+    static let applyOrder: [ResourceKind] = [.org, .secret, .identityProvider, .function, .route]
 
     /// The documents in dependency order for creation; documents of one kind keep file order.
     public static func orderedForApply(_ documents: [ApplyDocument]) -> [ApplyDocument] {
@@ -61,7 +65,8 @@ extension ApplyDocument {
     }
 
     /// The reverse of the apply order, so nothing is deleted while something still refers to it
-    /// (the server refuses to delete a referenced function or a non-empty org).
+    /// (the server refuses to delete a referenced function or identity provider, or a non-empty
+    /// org).
     public static func orderedForDelete(_ documents: [ApplyDocument]) -> [ApplyDocument] {
         orderedForApply(documents).reversed()
     }

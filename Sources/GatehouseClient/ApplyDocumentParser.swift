@@ -4,8 +4,8 @@ import Yams
 
 extension ApplyDocument {
     /// Parses a declarative config file: a multi-document YAML stream, or JSON (one object, or
-    /// an array of objects). Each document has `kind` (org, function, route or secret), `org`
-    /// for everything but orgs, and the resource's own fields.
+    /// an array of objects). Each document has `kind` (org, function, route, secret or
+    /// identity-provider), `org` for everything but orgs, and the resource's own fields.
     ///
     /// Documents are decoded as strictly as the server decodes request bodies (an unknown field
     /// is an error naming it) and validated, so a file that parses here fails on the server only
@@ -92,6 +92,7 @@ extension ApplyDocument {
         case .function: self = .function(try Self.decodeOrgScoped(Function.self, from: body))
         case .route: self = .route(try Self.decodeOrgScoped(Route.self, from: body))
         case .secret: self = .secret(try Self.decodeOrgScoped(Secret.self, from: body))
+        case .identityProvider: self = .identityProvider(try Self.decodeOrgScoped(IdentityProvider.self, from: body))
         }
     }
 

@@ -7,8 +7,8 @@ public protocol DisplayableResource: Resource {
     /// The columns between NAME (and ORG) and REVISION/AGE: what tells one resource from another.
     static var detailColumns: [TableColumn<Self>] { get }
 
-    /// The resource as it may be printed. Secrets drop their values here: whatever path a
-    /// secret takes to the screen, its values never get there.
+    /// The resource as it may be printed. Secrets drop their values, identity providers their
+    /// client secret, here: whatever path a resource takes to the screen, they never get there.
     func redactedForDisplay() -> Self
 }
 
@@ -51,6 +51,7 @@ extension Route: DisplayableResource {
             // An empty list means "all methods" / "the org's prefix", so say that.
             TableColumn("METHODS") { TableCell.list($0.methods ?? [], empty: "ALL") },
             TableColumn("HOSTS") { TableCell.list($0.hosts ?? [], empty: "(org prefix)") },
+            TableColumn("AUTH") { TableCell.list($0.authMethods.map(\.rawValue)) },
         ]
     }
 }
@@ -61,6 +62,27 @@ extension Secret: DisplayableResource {
     }
 
     public func redactedForDisplay() -> Secret { redacted() }
+}
+
+extension IdentityProvider: DisplayableResource {
+    public static var detailColumns: [TableColumn<IdentityProvider>] {
+        [
+            TableColumn("TYPE") { $0.type.rawValue },
+            // Where tokens come from: the issuer (Entra ID's is derived), or GitHub's API.
+            TableColumn("ISSUER") { provider in
+                switch provider.type {
+                case .oidc: provider.oidc?.issuer ?? ""
+                case .azureAD: provider.azureAd?.authority ?? ""
+                case .github: provider.github?.effectiveBaseUrl ?? ""
+                }
+            },
+            TableColumn("CLIENT ID") { $0.clientId ?? "" },
+            TableColumn("SECRET") { $0.redacted().clientSecretSet == true ? "set" : "-" },
+        ]
+    }
+
+    /// The client secret never reaches the screen; `clientSecretSet` says whether there is one.
+    public func redactedForDisplay() -> IdentityProvider { redacted() }
 }
 
 /// How cell values are written.

@@ -95,6 +95,7 @@ public struct OutputRenderer: Sendable {
         case .function(let function): try JSONValue(encoding: function.redactedForDisplay())
         case .route(let route): try JSONValue(encoding: route.redactedForDisplay())
         case .secret(let secret): try JSONValue(encoding: secret.redactedForDisplay())
+        case .identityProvider(let provider): try JSONValue(encoding: provider.redactedForDisplay())
         }
     }
 }

@@ -6,6 +6,7 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
     case function = "functions"
     case route = "routes"
     case secret = "secrets"
+    case identityProvider = "identity-providers"
 
     /// The singular, as used in messages and in `kind:` of YAML documents.
     public var singular: String {
@@ -14,6 +15,7 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
         case .function: "function"
         case .route: "route"
         case .secret: "secret"
+        case .identityProvider: "identity-provider"
         }
     }
 
@@ -40,10 +42,15 @@ public protocol Resource: Codable, Sendable, Equatable {
 
     /// The resource as stored: server-managed fields cleared, write-only fields kept.
     func normalizedForStorage() -> Self
+
+    /// Whether the resource holds write-only values in plaintext (secret values, a client
+    /// secret). Such a resource must be redacted and its values sealed before it is stored.
+    var carriesWriteOnlyValues: Bool { get }
 }
 
 extension Resource {
     public func normalizedForStorage() -> Self { withoutServerFields() }
+    public var carriesWriteOnlyValues: Bool { false }
 
     /// The resource without the fields the store manages.
     public func withoutServerFields() -> Self {

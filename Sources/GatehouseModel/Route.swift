@@ -21,15 +21,6 @@ public struct Route: OrgScopedResource {
     public var createdAt: Date?
     public var updatedAt: Date?
 
-    public struct Auth: Codable, Sendable, Equatable {
-        public var mode: Mode
-        public init(mode: Mode) { self.mode = mode }
-
-        public enum Mode: String, Codable, Sendable, CaseIterable {
-            case none
-        }
-    }
-
     public init(
         name: String, function: String, paths: [String], methods: [String]? = nil,
         hosts: [String]? = nil, auth: Auth? = nil
@@ -43,6 +34,8 @@ public struct Route: OrgScopedResource {
     }
 
     public var methodSet: Set<String> { Set(methods ?? []) }
+    /// How callers may authenticate; a route without `auth` accepts anyone.
+    public var authMethods: [Auth.Method] { auth?.effectiveMethods ?? [.anonymous] }
     public var hostList: [String] { (hosts ?? []).map { $0.lowercased() } }
 
     public func validate() throws(Problem) {
@@ -61,6 +54,7 @@ public struct Route: OrgScopedResource {
         for (index, host) in (hosts ?? []).enumerated() {
             _ = try HostPattern(parsing: host, field: "hosts[\(index)]")
         }
+        try auth?.validate(field: "auth")
     }
 
     /// The first of this route's paths that can match the same requests with the same precedence

@@ -49,6 +49,8 @@ public struct Secret: OrgScopedResource {
             }
     }
 
+    public var carriesWriteOnlyValues: Bool { values != nil }
+
     /// The secret as a response shows it: keys, no values.
     public func redacted() -> Secret {
         var copy = self

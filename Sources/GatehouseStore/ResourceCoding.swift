@@ -24,9 +24,9 @@ public enum ResourceCoding {
     /// The body stored for `resource`.
     public static func encode<R: Resource>(_ resource: R, key: ResourceKey) throws -> Data {
         let stored = resource.normalizedForStorage()
-        // Secret values are write-only and sealed in `StoredDocument.sealed`; a body is plain
-        // JSON on disk, so refuse rather than quietly store them readable.
-        if let secret = stored as? Secret, secret.values != nil {
+        // Write-only values (secret values, client secrets) are sealed in `StoredDocument.sealed`;
+        // a body is plain JSON on disk, so refuse rather than quietly store them readable.
+        if stored.carriesWriteOnlyValues {
             throw StoreError.plaintextSecret(key)
         }
         do {

@@ -1,13 +1,18 @@
 import Crypto
 import Foundation
+import GatehouseModel
 
-/// Encrypts a secret's values for storage (AES-256-GCM under the master key).
+/// Encrypts a resource's write-only values for storage (AES-256-GCM under the master key): a
+/// secret's values, an identity provider's client secret.
 ///
 /// Sealed format: `version (1 byte) | key id (1 byte) | nonce (12) | ciphertext | tag (16)`.
 /// The key id names the master key that sealed the values, so a later version can rotate keys
-/// and still open what older keys sealed. The two header bytes and the secret's identity
-/// ("org/name") are authenticated data: sealed values copied onto another secret, or a header
-/// byte changed, fail to open.
+/// and still open what older keys sealed. The two header bytes and the resource's identity are
+/// authenticated data: sealed values copied onto another resource, or a header byte changed,
+/// fail to open. The identity of a secret is "org/name" (as it has been since secrets were
+/// first sealed, so stored ones still open); that of any other kind is prefixed with the kind,
+/// "identity-provider:org/name", so values cannot move between kinds either (names and orgs
+/// are DNS labels, which have no ':').
 public struct SecretSealer: Sendable {
     public static let keyByteCount = 32
     static let formatVersion: UInt8 = 1
@@ -27,7 +32,16 @@ public struct SecretSealer: Sendable {
         self.keyID = keyID
     }
 
-    public func seal(_ values: [String: String], org: String, name: String) throws(SecretSealerError) -> Data {
+    /// A key for another purpose, derived from the master key (HKDF-SHA256 with the purpose as
+    /// info): the master key itself only seals secrets, and each other use (Gatehouse's signing
+    /// key file) gets a key of its own that cannot open anything else.
+    public func derivedKey(for purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("gatehouse/\(purpose)".utf8), outputByteCount: 32)
+    }
+
+    public func seal(
+        _ values: [String: String], org: String, name: String, kind: ResourceKind = .secret
+    ) throws(SecretSealerError) -> Data {
         let plaintext: Data
         do {
             plaintext = try Self.valuesEncoder.encode(values)
@@ -38,7 +52,8 @@ public struct SecretSealer: Sendable {
         let combined: Data?
         do {
             combined = try AES.GCM.seal(
-                plaintext, using: key, authenticating: Self.authenticatedData(header, org: org, name: name)
+                plaintext, using: key,
+                authenticating: Self.authenticatedData(header, identity: Self.identity(kind: kind, org: org, name: name))
             ).combined
         } catch {
             throw .sealingFailed
@@ -48,7 +63,10 @@ public struct SecretSealer: Sendable {
         return header + combined
     }
 
-    public func open(_ sealed: Data, org: String, name: String) throws(SecretSealerError) -> [String: String] {
+    public func open(
+        _ sealed: Data, org: String, name: String, kind: ResourceKind = .secret
+    ) throws(SecretSealerError) -> [String: String] {
+        let identity = Self.identity(kind: kind, org: org, name: name)
         let bytes = Data(sealed)  // a copy indexed from 0, whatever slice was passed
         guard bytes.count >= Self.headerByteCount + 12 + 16 else { throw .malformed("too short") }
         guard bytes[0] == Self.formatVersion else { throw .unsupportedFormat(version: bytes[0]) }
@@ -57,10 +75,9 @@ public struct SecretSealer: Sendable {
         let plaintext: Data
         do {
             let box = try AES.GCM.SealedBox(combined: bytes.dropFirst(Self.headerByteCount))
-            plaintext = try AES.GCM.open(
-                box, using: key, authenticating: Self.authenticatedData(header, org: org, name: name))
+            plaintext = try AES.GCM.open(box, using: key, authenticating: Self.authenticatedData(header, identity: identity))
         } catch {
-            throw .cannotOpen(identity: "\(org)/\(name)")
+            throw .cannotOpen(identity: identity)
         }
         do {
             return try JSONDecoder().decode([String: String].self, from: plaintext)
@@ -69,8 +86,13 @@ public struct SecretSealer: Sendable {
         }
     }
 
-    private static func authenticatedData(_ header: Data, org: String, name: String) -> Data {
-        header + Data("\(org)/\(name)".utf8)
+    /// What the sealed values belong to; see the type's description.
+    static func identity(kind: ResourceKind, org: String, name: String) -> String {
+        kind == .secret ? "\(org)/\(name)" : "\(kind.singular):\(org)/\(name)"
+    }
+
+    private static func authenticatedData(_ header: Data, identity: String) -> Data {
+        header + Data(identity.utf8)
     }
 
     private static let valuesEncoder: JSONEncoder = {
@@ -104,7 +126,7 @@ public enum SecretSealerError: Error, Equatable, CustomStringConvertible {
     case unknownKey(id: UInt8)
     case malformed(String)
     case sealingFailed
-    /// Authentication failed: a different key, altered bytes, or values sealed for another secret.
+    /// Authentication failed: a different key, altered bytes, or values sealed for another resource.
     case cannotOpen(identity: String)
 
     public var description: String {
@@ -128,7 +150,7 @@ public enum SecretSealerError: Error, Equatable, CustomStringConvertible {
         case .sealingFailed:
             "sealing the values failed"
         case .cannotOpen(let identity):
-            "the sealed values of \(identity) do not open with this master key (wrong key, altered, or sealed for another secret)"
+            "the sealed values of \(identity) do not open with this master key (wrong key, altered, or sealed for another resource)"
         }
     }
 }

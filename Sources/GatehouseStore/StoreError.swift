@@ -14,7 +14,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case invalidKey(ResourceKey, reason: String)
     /// A stored row or body that cannot be read back.
     case corruptDocument(ResourceKey?, reason: String)
-    /// A resource would have been stored with plaintext secret material in its body.
+    /// A resource would have been stored with plaintext write-only values in its body.
     case plaintextSecret(ResourceKey)
     /// The store was closed; no further transactions are possible.
     case closed
@@ -34,7 +34,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corruptDocument(let key, let reason):
             "stored \(key.map { "\($0)" } ?? "row") cannot be read: \(reason)"
         case .plaintextSecret(let key):
-            "\(key) would store secret values in plaintext; store them sealed (SecretSealer) and save the secret without values"
+            "\(key) would store write-only values (secret values, a client secret) in plaintext; seal them (SecretSealer) and save the resource without them"
         case .closed:
             "the store is closed"
         }

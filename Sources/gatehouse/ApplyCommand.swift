@@ -2,15 +2,16 @@ import ArgumentParser
 import GatehouseClient
 
 /// `gatehouse apply -f FILE`: makes the server hold what the file says, one PUT per document,
-/// in dependency order (orgs, secrets, functions, routes). PUT is idempotent, so applying the
-/// same file again changes nothing; it stops at the first failure.
+/// in dependency order (orgs, secrets, identity providers, functions, routes). PUT is
+/// idempotent, so applying the same file again changes nothing; it stops at the first failure.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Create or replace the resources in a file.",
         discussion: """
-            Each document has 'kind' (org, function, route, secret), 'org' for all but orgs, and \
-            the resource's fields, as the admin API takes them. Prints '<kind> <org>/<name> configured' \
-            per document, or with -o json|yaml the stored resources.
+            Each document has 'kind' (org, function, route, secret, identity-provider), 'org' for \
+            all but orgs, and the resource's fields, as the admin API takes them. An identity \
+            provider without 'clientSecret' keeps the one stored, so files need not hold it. Prints \
+            '<kind> <org>/<name> configured' per document, or with -o json|yaml the stored resources.
             """)
 
     @OptionGroup var source: DocumentFileOptions

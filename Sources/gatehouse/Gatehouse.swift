@@ -11,6 +11,7 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<FunctionCommands>.self,
             ResourceCommandGroup<RouteCommands>.self,
             ResourceCommandGroup<SecretCommands>.self,
+            ResourceCommandGroup<IdentityProviderCommands>.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
         ])

@@ -49,3 +49,10 @@ extension ResourceCommandKind {
         kind.label(name: name, org: scope.org)
     }
 }
+
+extension ResourceKind {
+    /// "a function", "an identity-provider": for help texts.
+    var withArticle: String {
+        (singular.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + singular
+    }
+}

@@ -17,7 +17,7 @@ struct ResourceCommandGroup<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
 struct CreateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "create", abstract: "Create a \(Kind.kind.singular) (an error if the name is taken).")
+        CommandConfiguration(commandName: "create", abstract: "Create \(Kind.kind.withArticle) (an error if the name is taken).")
     }
 
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
@@ -37,7 +37,7 @@ struct UpdateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "update",
-            abstract: "Change the given fields of a \(Kind.kind.singular), keeping the others.",
+            abstract: "Change the given fields of \(Kind.kind.withArticle), keeping the others.",
             discussion: "The write is conditional on the revision read (If-Match): a concurrent change makes it fail with 412 rather than be overwritten.")
     }
 
@@ -63,7 +63,7 @@ struct UpdateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
 struct GetCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "get", abstract: "Show a \(Kind.kind.singular).")
+        CommandConfiguration(commandName: "get", abstract: "Show \(Kind.kind.withArticle).")
     }
 
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String
@@ -97,7 +97,7 @@ struct ListCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
 struct DeleteCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "delete", abstract: "Delete a \(Kind.kind.singular).")
+        CommandConfiguration(commandName: "delete", abstract: "Delete \(Kind.kind.withArticle).")
     }
 
     @Argument(help: "The \(Kind.kind.singular)'s name.") var name: String

@@ -84,7 +84,8 @@ def test_openapi_document_is_public_and_openapi_3_1(gh):
     assert doc.get("info", {}).get("title"), "info.title is required by OpenAPI"
     shapes = {re.sub(r"\{[^}]+\}", "{}", p) for p in doc.get("paths", {})}
     for path in ("/v1/orgs", "/v1/orgs/{}", "/v1/orgs/{}/functions", "/v1/orgs/{}/functions/{}",
-                 "/v1/orgs/{}/routes", "/v1/orgs/{}/routes/{}", "/v1/orgs/{}/secrets", "/v1/orgs/{}/secrets/{}"):
+                 "/v1/orgs/{}/routes", "/v1/orgs/{}/routes/{}", "/v1/orgs/{}/secrets", "/v1/orgs/{}/secrets/{}",
+                 "/v1/orgs/{}/identity-providers", "/v1/orgs/{}/identity-providers/{}"):
         assert path in shapes, f"openapi.json has no {path}: {sorted(shapes)}"
 
 
@@ -485,6 +486,158 @@ def test_secret_key_rules(gh, org):
     check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": "s", "values": {"A-b_c.d": "x"}}), 201)
 
 
+# --- identity providers and route auth ----------------------------------------------------------------
+
+
+ISSUER = "http://127.0.0.1:5556/dex"  # never contacted: the edge does not authenticate yet
+
+
+def oidc_provider(secret: str | None = None, client_id: str = "gatehouse", **extra) -> dict:
+    block = {"issuer": ISSUER, "clientId": client_id, **extra}
+    if secret is not None:
+        block["clientSecret"] = secret
+    return {"type": "oidc", "oidc": block}
+
+
+def test_identity_provider_crud_never_returns_the_client_secret(gh, org):
+    secret = secret_value("cs")
+    base = f"/v1/orgs/{org}/identity-providers"
+    seen = []
+    r = check(gh.api("POST", base, {"name": "corp", **oidc_provider(secret, audiences=["api://orders"])}), 201)
+    seen.append(r)
+    doc = r.json()
+    assert_resource_meta(doc, org)
+    assert doc["type"] == "oidc" and doc["oidc"]["clientSecretSet"] is True and "clientSecret" not in doc["oidc"], doc
+    assert doc["oidc"]["audiences"] == ["api://orders"]
+    assert etag(r) == f'"{doc["revision"]}"'
+    assert r.headers.get("location", "").endswith(f"{base}/corp")
+
+    seen += [check(gh.api("GET", f"{base}/corp"), 200), check(gh.api("GET", base), 200)]
+    assert [p["name"] for p in seen[-1].json()["items"]] == ["corp"]
+
+    # What GET returns can be edited and PUT back: the stored secret is kept.
+    read = check(gh.api("GET", f"{base}/corp"), 200).json()
+    read["oidc"]["scopes"] = ["openid", "offline_access"]
+    r = check(gh.api("PUT", f"{base}/corp", read), 200)
+    seen.append(r)
+    assert r.json()["oidc"]["clientSecretSet"] is True and r.json()["oidc"]["scopes"] == ["openid", "offline_access"]
+
+    # Another client without its secret is refused; with it, fine; "" removes it.
+    assert_problem(gh.api("PUT", f"{base}/corp", oidc_provider(client_id="other")), 400, field="oidc.clientSecret")
+    secret2 = secret_value("cs2")
+    seen.append(check(gh.api("PUT", f"{base}/corp", oidc_provider(secret2, client_id="other")), 200))
+    seen.append(gh.api("PUT", f"{base}/corp", {**oidc_provider(secret2), "surprise": 1}))
+    assert_problem(seen[-1], 400, field="surprise")
+    cleared = check(gh.api("PUT", f"{base}/corp", oidc_provider("", client_id="other")), 200)
+    assert cleared.json()["oidc"]["clientSecretSet"] is False
+    seen += [cleared, gh.api("GET", base), gh.api("GET", f"{base}/corp")]
+    for resp in seen:
+        assert_no_values(resp, [secret, secret2])
+
+    check(gh.api("DELETE", f"{base}/corp"), 204)
+    assert_problem(gh.api("GET", f"{base}/corp"), 404)
+    assert_problem(gh.api("DELETE", f"{base}/corp"), 404)
+
+
+def test_client_secrets_are_not_stored_in_plaintext(gh, org):
+    value = secret_value("plain-cs")
+    check(gh.api("POST", f"/v1/orgs/{org}/identity-providers",
+                 {"name": "gh", "type": "github", "github": {"clientId": "Iv1.abc", "clientSecret": value}}), 201)
+    needles = [value.encode(), base64.b64encode(value.encode()), value.encode("utf-16-le")]
+    for path in (p for p in gh.data_dir.iterdir() if p.name.startswith("gatehouse.sqlite")):
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"a client secret is stored readable in {path.name}"
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"type": "oidc"}, "oidc"),
+    ({"type": "saml", "oidc": {"issuer": ISSUER, "clientId": "c"}}, "type"),
+    ({"type": "github", "oidc": {"issuer": ISSUER, "clientId": "c"}}, "oidc"),
+    ({"type": "oidc", "oidc": {"issuer": "http://id.example.com", "clientId": "c"}}, "oidc.issuer"),
+    ({"type": "oidc", "oidc": {"issuer": "https://u:p@id.example.com", "clientId": "c"}}, "oidc.issuer"),
+    ({"type": "oidc", "oidc": {"issuer": ISSUER, "clientId": "c", "scopes": ["email"]}}, "oidc.scopes"),
+    ({"type": "oidc", "oidc": {"issuer": ISSUER, "clientId": "c", "audiences": [f"a{i}" for i in range(65)]}},
+     "oidc.audiences"),
+    ({"type": "azure-ad", "azureAd": {"tenant": "common", "clientId": "c"}}, "azureAd.tenant"),
+    ({"type": "azure-ad", "azureAd": {"tenant": "contoso", "clientId": "c"}}, "azureAd.tenant"),
+    ({"type": "github", "github": {"clientId": "c"}}, "github.clientSecret"),
+    ({"type": "github", "github": {"clientId": "c", "clientSecret": "s", "tokenCacheSeconds": 7200}},
+     "github.tokenCacheSeconds"),
+    ({"type": "github", "github": {"clientId": "c", "clientSecret": "s", "allowedTeams": ["no-slash"]}},
+     "github.allowedTeams[0]"),
+    ({"type": "oidc", "oidc": {"issuer": ISSUER, "clientId": "c", "claims": {"roles": "r"}}}, "oidc.claims.roles"),
+])
+def test_identity_provider_validation(gh, org, body, field):
+    r = gh.api("POST", f"/v1/orgs/{org}/identity-providers", {"name": "p", **body})
+    assert_problem(r, 400, field=field)
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/identity-providers/p"), 404)
+
+
+def test_gatehouse_is_a_reserved_provider_name(gh, org):
+    r = gh.api("PUT", f"/v1/orgs/{org}/identity-providers/gatehouse", oidc_provider())
+    assert_problem(r, 400, field="name")
+
+
+def test_route_auth_names_existing_providers_which_cannot_then_be_deleted(gh, org):
+    gh.create_function(org, "fn", URL)
+    auth = {"accept": ["jwt", "api-key"], "providers": ["corp", "gatehouse"], "audiences": ["api://orders"],
+            "scopes": ["orders:read"], "groups": ["eng"], "apiKeyHeader": "x-orders-key"}
+    body = {"function": "fn", "paths": ["/orders"], "auth": auth}
+    assert_problem(gh.api("PUT", f"/v1/orgs/{org}/routes/orders", body), 400, field="auth.providers[0]")
+
+    check(gh.api("PUT", f"/v1/orgs/{org}/identity-providers/corp", oidc_provider()), 201)
+    r = check(gh.api("PUT", f"/v1/orgs/{org}/routes/orders", body), 201)
+    assert r.json()["auth"] == auth, r.json()
+    assert check(gh.api("GET", f"/v1/orgs/{org}/routes/orders"), 200).json()["auth"] == auth
+
+    doc = assert_problem(gh.api("DELETE", f"/v1/orgs/{org}/identity-providers/corp"), 409)
+    assert doc.get("conflictsWith") == "orders", doc
+    check(gh.api("GET", f"/v1/orgs/{org}/identity-providers/corp"), 200)
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}"), 409)  # it owns a provider, among others
+
+    # A provider of another org does not count.
+    other = gh.create_org()
+    gh.create_function(other, "fn", URL)
+    r = gh.api("PUT", f"/v1/orgs/{other}/routes/orders", {**body, "auth": {"accept": ["jwt"], "providers": ["corp"]}})
+    assert_problem(r, 400, field="auth.providers[0]")
+
+    check(gh.api("DELETE", f"/v1/orgs/{org}/routes/orders"), 204)
+    check(gh.api("DELETE", f"/v1/orgs/{org}/identity-providers/corp"), 204)
+
+
+def test_route_auth_shorthand_is_echoed_as_given(gh, org):
+    gh.create_function(org, "fn", URL)
+    for name, auth in (("old", {"mode": "none"}), ("session", {"mode": "session"}), ("open", {"accept": ["none"]})):
+        r = check(gh.api("PUT", f"/v1/orgs/{org}/routes/{name}", {"function": "fn", "paths": [f"/{name}"], "auth": auth}), 201)
+        assert r.json()["auth"] == auth, r.json()
+    r = check(gh.api("PUT", f"/v1/orgs/{org}/routes/noauth", {"function": "fn", "paths": ["/noauth"]}), 201)
+    assert "auth" not in r.json()
+
+
+@pytest.mark.parametrize("auth,field", [
+    ({"mode": "jwt", "accept": ["jwt"]}, "auth.mode"),
+    ({"accept": ["none", "jwt"]}, "auth.accept"),
+    ({"accept": []}, "auth.accept"),
+    ({"accept": ["jwt", "basic"]}, "auth.accept[1]"),
+    ({"mode": "oauth"}, "auth.mode"),
+    ({"accept": ["api-key"], "providers": ["gatehouse"]}, "auth.providers"),
+    ({"accept": ["session"], "audiences": ["a"]}, "auth.audiences"),
+    ({"accept": ["jwt"], "apiKeyHeader": "x-key"}, "auth.apiKeyHeader"),
+    ({"mode": "none", "scopes": ["a"]}, "auth.scopes"),
+    ({"accept": ["api-key"], "apiKeyHeader": "X-Api-Key"}, "auth.apiKeyHeader"),
+    ({"accept": ["api-key"], "apiKeyHeader": "authorization"}, "auth.apiKeyHeader"),
+    ({"accept": ["jwt"], "groups": [f"g{i}" for i in range(65)]}, "auth.groups"),
+    ({"accept": ["jwt"], "scopes": ["two words"]}, "auth.scopes[0]"),
+    ({"accept": ["jwt"], "providers": ["Corp"]}, "auth.providers[0]"),
+    ({"accept": ["jwt"], "provider": ["corp"]}, "auth.provider"),
+])
+def test_route_auth_validation(gh, org, auth, field):
+    gh.create_function(org, "fn", URL)
+    r = gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "fn", "paths": ["/x"], "auth": auth})
+    assert_problem(r, 400, field=field)
+
+
 # --- deletion rules and scoping -----------------------------------------------------------------
 
 
@@ -512,6 +665,8 @@ def test_deleting_an_org_that_owns_resources_is_409(gh, org):
     ("POST", "/routes", {"name": "r", "function": "fn", "paths": ["/x"]}),
     ("GET", "/secrets", None),
     ("PUT", "/secrets/s", {"values": {"k": "v"}}),
+    ("GET", "/identity-providers", None),
+    ("PUT", "/identity-providers/corp", {"type": "oidc", "oidc": {"issuer": "https://x", "clientId": "c"}}),
 ])
 def test_resources_of_a_missing_org_are_404(gh, method, path, body):
     missing = uniq("missing")
@@ -520,7 +675,7 @@ def test_resources_of_a_missing_org_are_404(gh, method, path, body):
 
 
 def test_missing_item_is_404_problem(gh, org):
-    for kind in ("functions", "routes", "secrets"):
+    for kind in ("functions", "routes", "secrets", "identity-providers"):
         assert_problem(gh.api("GET", f"/v1/orgs/{org}/{kind}/absent"), 404)
         assert_problem(gh.api("DELETE", f"/v1/orgs/{org}/{kind}/absent"), 404)
 

@@ -132,3 +132,126 @@ def test_errors_exit_nonzero_with_the_problem(cli):
     assert "401" in p.stderr or "nauthorized" in p.stderr, p.stderr
     p = cli("function", "create", "f", "--org", org, "--url", "http://x/", "--http-version", "3", expect=2)
     assert "1.1 or 2" in p.stderr, p.stderr
+
+
+def test_identity_provider_commands_never_show_the_client_secret(gh, cli, upstream, tmp_path):
+    org = uniq("cliidp")
+    cli("org", "create", org)
+    secret = "cs-" + uniq("secret")
+    secret_file = tmp_path / "corp-secret"
+    secret_file.write_text(secret + "\n")  # as `echo` leaves it: the newline is not part of the secret
+    outputs = [cli("identity-provider", "create", "corp", "--org", org, "--type", "oidc",
+                   "--issuer", "http://127.0.0.1:5556/dex", "--client-id", "gatehouse",
+                   "--client-secret-file", str(secret_file), "--audience", "api://orders", "-o", "json")]
+    created = json.loads(outputs[0].stdout)
+    assert created["type"] == "oidc" and created["oidc"]["clientSecretSet"] is True, created
+    assert created["oidc"]["audiences"] == ["api://orders"]
+
+    # The secret came through the file intact: the API keeps it across an update that leaves it out.
+    outputs.append(cli("identity-provider", "update", "corp", "--org", org, "--scope", "openid",
+                       "--scope", "offline_access", "-o", "json"))
+    updated = json.loads(outputs[-1].stdout)
+    assert updated["oidc"]["clientSecretSet"] is True and updated["oidc"]["scopes"] == ["openid", "offline_access"]
+
+    gh_secret = "gh-" + uniq("secret")
+    outputs.append(cli("identity-provider", "create", "gh", "--org", org, "--type", "github",
+                       "--client-id", "Iv1.abc", "--client-secret-stdin", "--allowed-org", "acme",
+                       "--accept-bearer-tokens", "-o", "yaml", input=gh_secret + "\n"))
+    assert "clientSecretSet: true" in outputs[-1].stdout and "acceptBearerTokens: true" in outputs[-1].stdout
+    for fmt in ("table", "json", "yaml"):
+        outputs.append(cli("identity-provider", "get", "corp", "--org", org, "-o", fmt))
+        outputs.append(cli("identity-provider", "list", "--org", org, "-o", fmt))
+    table = cli("identity-provider", "list", "--org", org).stdout
+    assert "oidc" in table and "github" in table and "set" in table, table
+    for p in outputs:
+        assert secret not in p.stdout + p.stderr and gh_secret not in p.stdout + p.stderr
+
+    # What the sealed secret is, the server never says; that it is the file's content minus the
+    # newline shows in the API refusing a different client without a new secret.
+    p = cli("identity-provider", "update", "corp", "--org", org, "--client-id", "other", expect=1)
+    assert "oidc.clientSecret" in p.stderr, p.stderr
+
+    # Routes name providers through --provider; a named provider cannot go.
+    cli("function", "create", "fn", "--org", org, "--url", f"{upstream.url}/")
+    route = json.loads(cli("route", "create", "orders", "--org", org, "--function", "fn", "--path", "/orders",
+                           "--accept", "jwt", "--accept", "api-key", "--provider", "corp", "--provider", "gatehouse",
+                           "--audience", "api://orders", "--scope", "orders:read", "--group", "eng", "-o", "json").stdout)
+    assert route["auth"] == {"accept": ["jwt", "api-key"], "providers": ["corp", "gatehouse"],
+                             "audiences": ["api://orders"], "scopes": ["orders:read"], "groups": ["eng"]}, route
+    assert "jwt,api-key" in cli("route", "list", "--org", org).stdout
+    p = cli("route", "create", "bad", "--org", org, "--function", "fn", "--path", "/bad",
+            "--accept", "jwt", "--provider", "nope", expect=1)
+    assert "auth.providers[0]" in p.stderr, p.stderr
+    p = cli("identity-provider", "delete", "corp", "--org", org, expect=1)
+    assert "route 'orders'" in p.stderr, p.stderr
+
+    # --accept on update starts the auth block afresh.
+    route = json.loads(cli("route", "update", "orders", "--org", org, "--accept", "api-key",
+                           "--api-key-header", "x-orders-key", "-o", "json").stdout)
+    assert route["auth"] == {"accept": ["api-key"], "apiKeyHeader": "x-orders-key"}, route
+    route = json.loads(cli("route", "update", "orders", "--org", org, "--scope", "orders:write", "-o", "json").stdout)
+    assert route["auth"] == {"accept": ["api-key"], "apiKeyHeader": "x-orders-key", "scopes": ["orders:write"]}, route
+    cli("identity-provider", "delete", "corp", "--org", org)
+    cli("identity-provider", "delete", "gh", "--org", org)
+    assert cli("identity-provider", "list", "--org", org, "-o", "json").stdout.strip() == "[]"
+
+
+def test_identity_provider_usage_errors(cli):
+    p = cli("identity-provider", "create", "p", "--org", "acme", "--client-id", "c", "--issuer", "https://x", expect=2)
+    assert "--type" in p.stderr, p.stderr
+    p = cli("identity-provider", "create", "p", "--org", "acme", "--type", "github", "--client-id", "c",
+            "--issuer", "https://x", expect=2)
+    assert "--issuer is for type oidc" in p.stderr, p.stderr
+    p = cli("identity-provider", "create", "p", "--org", "acme", "--type", "oidc", "--client-id", "c", expect=2)
+    assert "--issuer is required" in p.stderr, p.stderr
+    p = cli("identity-provider", "create", "p", "--org", "acme", "--type", "ldap", "--client-id", "c", expect=2)
+    assert "oidc, azure-ad or github" in p.stderr, p.stderr
+    p = cli("route", "create", "r", "--org", "acme", "--function", "f", "--path", "/", "--accept", "basic", expect=2)
+    assert "none, jwt, session or api-key" in p.stderr, p.stderr
+    # There is no flag that would put a secret in the shell's history.
+    p = cli("identity-provider", "create", "p", "--org", "acme", "--client-secret", "x", expect=2)
+
+
+def test_apply_identity_providers_keeps_secrets_out_of_files(gh, cli, upstream, tmp_path):
+    org = uniq("applyidp")
+    secret = "cs-" + uniq("secret")
+    with_secret = textwrap.dedent(f"""\
+        kind: route
+        org: {org}
+        name: orders
+        function: orders
+        paths: [/orders]
+        auth: {{accept: [jwt], providers: [corp]}}
+        ---
+        kind: identity-provider
+        org: {org}
+        name: corp
+        type: azure-ad
+        azureAd: {{tenant: contoso.onmicrosoft.com, clientId: c0ffee, clientSecret: {secret}}}
+        ---
+        kind: function
+        org: {org}
+        name: orders
+        runtime: http
+        http: {{url: "{upstream.url}/"}}
+        ---
+        kind: org
+        name: {org}
+        """)
+    first = cli("apply", "-f", "-", "-o", "json", input=with_secret)
+    assert secret not in first.stdout + first.stderr
+    stored = {d["name"]: d for d in json.loads(first.stdout)}
+    assert stored["corp"]["azureAd"]["clientSecretSet"] is True, stored
+
+    # The same file without the secret (as it would be committed) keeps the stored one.
+    without = with_secret.replace(f", clientSecret: {secret}", "")
+    second = json.loads(cli("apply", "-f", "-", "-o", "json", input=without).stdout)
+    assert [d for d in second if d["name"] == "corp"][0]["azureAd"]["clientSecretSet"] is True
+
+    dry = cli("apply", "-f", "-", "--dry-run", "-o", "yaml", input=with_secret)
+    assert secret not in dry.stdout and "kind: identity-provider" in dry.stdout
+
+    path = tmp_path / "idp.yaml"
+    path.write_text(without)
+    cli("delete", "-f", str(path))
+    assert cli("org", "get", org, expect=1).returncode == 1

@@ -47,6 +47,56 @@ struct ApplyDocumentTests {
         #expect(documents.map(\.label) == ["org acme", "function acme/hello", "route acme/hello", "secret acme/db"])
     }
 
+    @Test func identityProvidersAndRouteAuth() throws {
+        let documents = try ApplyDocument.parseAll(
+            """
+            kind: identity-provider
+            org: acme
+            name: corp
+            type: oidc
+            oidc:
+              issuer: https://login.example.com
+              clientId: gatehouse
+              clientSecret: s3cret
+              audiences: [api://orders]
+            ---
+            kind: identity-provider
+            org: acme
+            name: gh
+            type: github
+            github: {clientId: Iv1.abc, allowedTeams: [acme/platform], acceptBearerTokens: true}
+            ---
+            kind: route
+            org: acme
+            name: orders
+            function: orders
+            paths: [/orders]
+            auth: {accept: [jwt, api-key], providers: [corp, gatehouse], scopes: ["orders:read"]}
+            """)
+        #expect(documents.map(\.label) == ["identity-provider acme/corp", "identity-provider acme/gh", "route acme/orders"])
+        guard case .identityProvider(let corp) = documents[0], case .identityProvider(let gh) = documents[1],
+            case .route(let route) = documents[2]
+        else {
+            Issue.record("unexpected documents: \(documents)")
+            return
+        }
+        #expect(corp.type == .oidc)
+        #expect(corp.oidc?.clientSecret == "s3cret")
+        #expect(corp.oidc?.audiences == ["api://orders"])
+        #expect(gh.github?.allowedTeams == ["acme/platform"])
+        #expect(gh.github?.acceptBearerTokens == true)
+        #expect(route.auth?.effectiveMethods == [.jwt, .apiKey])
+        #expect(route.auth?.providers == ["corp", "gatehouse"])
+    }
+
+    @Test func identityProviderDocumentsAreValidated() {
+        let error = #expect(throws: ApplyDocumentError.self) {
+            try ApplyDocument.parseAll(
+                "kind: identity-provider\norg: acme\nname: corp\ntype: azure-ad\nazureAd: {tenant: common, clientId: c}\n")
+        }
+        #expect(error?.problem.field == "azureAd.tenant")
+    }
+
     @Test func jsonObjectAndArray() throws {
         let single = try ApplyDocument.parseAll(#"{"kind": "org", "name": "acme"}"#)
         #expect(single == [.org(Org(name: "acme"))])
@@ -103,12 +153,13 @@ struct ApplyDocumentTests {
         #expect(error?.problem.detail?.contains("org, function, route, secret") == true)
     }
 
-    @Test(arguments: ["function", "route", "secret"])
+    @Test(arguments: ["function", "route", "secret", "identity-provider"])
     func orgScopedKindsNeedAnOrg(kind: String) {
         let bodies = [
             "function": "runtime: http\nhttp: {url: 'http://x/'}",
             "route": "function: hello\npaths: [/hello]",
             "secret": "values: {a: b}",
+            "identity-provider": "type: github\ngithub: {clientId: c}",
         ]
         let error = #expect(throws: ApplyDocumentError.self) {
             try ApplyDocument.parseAll("kind: \(kind)\nname: hello\n\(bodies[kind]!)\n")

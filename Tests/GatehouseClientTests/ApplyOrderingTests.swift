@@ -22,19 +22,27 @@ struct ApplyOrderingTests {
         return .secret(secret)
     }
 
-    let fileOrder = [route("r1"), function("f1"), secret("s1"), org("acme"), route("r2"), function("f2"), org("beta")]
+    static func provider(_ name: String) -> ApplyDocument {
+        var provider = IdentityProvider(name: name, oidc: .init(issuer: "https://id.example.com", clientId: "c"))
+        provider.org = "acme"
+        return .identityProvider(provider)
+    }
+
+    let fileOrder = [
+        route("r1"), function("f1"), provider("p1"), secret("s1"), org("acme"), route("r2"), function("f2"), org("beta"),
+    ]
 
     @Test func dependenciesComeFirstAndFileOrderIsKeptWithinAKind() {
         #expect(
             ApplyDocument.orderedForApply(fileOrder).map(\.label) == [
-                "org acme", "org beta", "secret acme/s1", "function acme/f1", "function acme/f2",
-                "route acme/r1", "route acme/r2",
+                "org acme", "org beta", "secret acme/s1", "identity-provider acme/p1", "function acme/f1",
+                "function acme/f2", "route acme/r1", "route acme/r2",
             ])
     }
 
     @Test func deletionIsTheReverse() {
         #expect(
             ApplyDocument.orderedForDelete(fileOrder).map(\.kind)
-                == [.route, .route, .function, .function, .secret, .org, .org])
+                == [.route, .route, .function, .function, .identityProvider, .secret, .org, .org])
     }
 }

@@ -51,14 +51,16 @@ struct OutputRendererTests {
             Route(name: "hello", function: "hello", paths: ["/hello", "/items/{id}"]), revision: 9, age: 30)
         route.org = "acme"
         var hosted = Self.stamped(
-            Route(name: "api", function: "api", paths: ["/*"], methods: ["GET", "POST"], hosts: ["api.example.com"]),
+            Route(
+                name: "api", function: "api", paths: ["/*"], methods: ["GET", "POST"], hosts: ["api.example.com"],
+                auth: .init(accept: [.jwt, .apiKey])),
             revision: 10, age: 30)
         hosted.org = "acme"
         #expect(
             try table.render([route, hosted]) == """
-                NAME    ORG    FUNCTION   PATHS                METHODS    HOSTS             REVISION   AGE
-                hello   acme   hello      /hello,/items/{id}   ALL        (org prefix)      9          30s
-                api     acme   api        /*                   GET,POST   api.example.com   10         30s
+                NAME    ORG    FUNCTION   PATHS                METHODS    HOSTS             AUTH          REVISION   AGE
+                hello   acme   hello      /hello,/items/{id}   ALL        (org prefix)      none          9          30s
+                api     acme   api        /*                   GET,POST   api.example.com   jwt,api-key   10         30s
 
                 """)
     }
@@ -84,6 +86,35 @@ struct OutputRendererTests {
             #expect(try !renderer.render([secret]).contains("s3cret"), "format \(format)")
             #expect(try !renderer.renderMixed([.secret(secret)]).contains("s3cret"), "format \(format)")
         }
+    }
+
+    @Test func identityProviderTableAndNoClientSecretInAnyFormat() throws {
+        var provider = Self.stamped(
+            IdentityProvider(
+                name: "corp", oidc: .init(issuer: "https://login.example.com", clientId: "gatehouse", clientSecret: "s3cret")),
+            revision: 2, age: 60)
+        provider.org = "acme"
+        var entra = Self.stamped(
+            IdentityProvider(name: "entra", azureAd: .init(tenant: "contoso.onmicrosoft.com", clientId: "c0ffee")),
+            revision: 3, age: 60)
+        entra.org = "acme"
+        #expect(
+            try table.render([provider, entra]) == """
+                NAME    ORG    TYPE       ISSUER                                                           CLIENT ID   SECRET   REVISION   AGE
+                corp    acme   oidc       https://login.example.com                                        gatehouse   set      2          1m
+                entra   acme   azure-ad   https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0   c0ffee      -        3          1m
+
+                """)
+        for format in OutputFormat.allCases {
+            let renderer = OutputRenderer(format: format, now: Self.now)
+            #expect(try !renderer.render(provider).contains("s3cret"), "format \(format)")
+            #expect(try !renderer.render([provider]).contains("s3cret"), "format \(format)")
+            #expect(try !renderer.renderMixed([.identityProvider(provider)]).contains("s3cret"), "format \(format)")
+        }
+        let yaml = try OutputRenderer(format: .yaml).render([provider])
+        #expect(yaml.contains("kind: identity-provider"))
+        #expect(yaml.contains("type: oidc"))
+        #expect(yaml.contains("clientSecretSet: true"))
     }
 
     @Test func jsonIsExactlyTheResource() throws {

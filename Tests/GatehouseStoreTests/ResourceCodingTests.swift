@@ -44,7 +44,7 @@ struct ResourceCodingTests {
         try await withStore { store, _ in
             let route = Route(
                 name: "hello", function: "hello", paths: ["/hello", "/items/{id}"], methods: ["GET"],
-                hosts: ["api.example.com"], auth: .init(mode: .none))
+                hosts: ["api.example.com"], auth: .init(mode: .anonymous))
             let first = try await store.write { try $0.save(route, org: "acme", sealed: nil) }
             #expect(first.org == "acme")
             #expect(first.paths == route.paths)
@@ -81,6 +81,23 @@ struct ResourceCodingTests {
             await #expect(throws: StoreError.plaintextSecret(ResourceKey(kind: .secret, org: "acme", name: "db"))) {
                 try await store.write { try $0.save(Secret(name: "db", values: ["k": "v"]), org: "acme", sealed: nil) }
             }
+        }
+    }
+
+    @Test func refusesToStoreAClientSecretInPlaintext() async throws {
+        try await withStore { store, _ in
+            let provider = IdentityProvider(
+                name: "corp", oidc: .init(issuer: "https://id.example.com", clientId: "c", clientSecret: "s3cret"))
+            await #expect(throws: StoreError.plaintextSecret(ResourceKey(kind: .identityProvider, org: "acme", name: "corp"))) {
+                try await store.write { try $0.save(provider, org: "acme", sealed: nil) }
+            }
+            let saved = try await store.write { try $0.save(provider.redacted(), org: "acme", sealed: Data([1])) }
+            #expect(saved.oidc?.clientSecretSet == true)
+            #expect(saved.oidc?.clientSecret == nil)
+            let document = try #require(
+                try await store.read { try $0.document(ResourceKey(kind: .identityProvider, org: "acme", name: "corp")) })
+            #expect(document.key.kind == .identityProvider)
+            #expect(!String(decoding: document.body, as: UTF8.self).contains("s3cret"))
         }
     }
 

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import GatehouseModel
 import Testing
 @testable import GatehouseStore
 
@@ -42,6 +44,35 @@ struct SecretSealerTests {
         }
         #expect(throws: SecretSealerError.cannotOpen(identity: "evil/db")) {
             try sealer.open(sealed, org: "evil", name: "db")
+        }
+    }
+
+    @Test func secretsSealedBeforeKindsWereBoundStillOpen() throws {
+        // The format secrets have been stored in from the start, built here independently of the
+        // sealer: header, then AES-GCM with the header and "org/name" as authenticated data.
+        let key = SymmetricKey(data: [UInt8](repeating: 1, count: 32))
+        let header = Data([1, 1])
+        let box = try AES.GCM.seal(
+            Data(#"{"password":"s3cret","user":"app"}"#.utf8), using: key,
+            nonce: try AES.GCM.Nonce(data: Data(0..<12)), authenticating: header + Data("acme/db".utf8))
+        let stored = header + (try #require(box.combined))
+        #expect(try sealer().open(stored, org: "acme", name: "db") == values)
+        #expect(try sealer().open(stored, org: "acme", name: "db", kind: .secret) == values)
+    }
+
+    @Test func valuesCannotMoveBetweenKinds() throws {
+        let sealer = try sealer()
+        let secret = try sealer.seal(values, org: "acme", name: "corp")
+        let provider = try sealer.seal(["clientSecret": "x"], org: "acme", name: "corp", kind: .identityProvider)
+        #expect(try sealer.open(provider, org: "acme", name: "corp", kind: .identityProvider) == ["clientSecret": "x"])
+        #expect(throws: SecretSealerError.cannotOpen(identity: "acme/corp")) {
+            try sealer.open(provider, org: "acme", name: "corp")
+        }
+        #expect(throws: SecretSealerError.cannotOpen(identity: "identity-provider:acme/corp")) {
+            try sealer.open(secret, org: "acme", name: "corp", kind: .identityProvider)
+        }
+        #expect(throws: SecretSealerError.cannotOpen(identity: "identity-provider:acme/other")) {
+            try sealer.open(provider, org: "acme", name: "other", kind: .identityProvider)
         }
     }
 

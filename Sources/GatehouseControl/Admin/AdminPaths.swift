@@ -9,6 +9,7 @@ enum AdminPaths {
         switch parts.count {
         case 1 where parts[0] == "healthz": return ["GET"]
         case 2 where parts == ["v1", "openapi.json"]: return ["GET"]
+        case 2 where parts == [".well-known", "openid-configuration"] || parts == [".well-known", "jwks.json"]: return ["GET"]
         case 2 where parts == ["v1", "orgs"]: return ["GET", "POST"]
         case 3 where parts[0] == "v1" && parts[1] == "orgs": return ["DELETE", "GET", "PUT"]
         case 4 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["GET", "POST"]

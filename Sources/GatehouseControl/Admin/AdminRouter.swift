@@ -5,7 +5,8 @@ import GatehouseStore
 import Hummingbird
 import Logging
 
-/// The control listener's routes: health, the OpenAPI document, and the admin API.
+/// The control listener's routes: health, the OpenAPI document, Gatehouse's issuer documents
+/// (`/.well-known/...`), and the admin API.
 enum AdminRouter {
     struct Dependencies: Sendable {
         var store: any Store
@@ -13,6 +14,7 @@ enum AdminRouter {
         var verifier: AdminTokenVerifier
         var health: HealthState
         var openAPI: OpenAPIDocument
+        var issuer: IssuerSlot = IssuerSlot()
         var logger: Logger
     }
 
@@ -27,12 +29,14 @@ enum AdminRouter {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
         }
+        WellKnownRoutes.register(on: router, issuer: dependencies.issuer)
         router.middlewares.add(AdminAuthMiddleware(verifier: dependencies.verifier))
         let store = dependencies.store
         ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)
         ResourceEndpoints(store: store, rules: FunctionRules()).register(on: router)
         ResourceEndpoints(store: store, rules: RouteRules()).register(on: router)
         ResourceEndpoints(store: store, rules: SecretRules(sealer: dependencies.sealer)).register(on: router)
+        ResourceEndpoints(store: store, rules: IdentityProviderRules(sealer: dependencies.sealer)).register(on: router)
         return router
     }
 }

@@ -78,7 +78,7 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
             }
             try preconditions.check(existingRevision: existing?.revision)
             try rules.checkWrite(resource, org: org, in: writer)
-            let (storable, sealed) = try rules.storable(resource, org: org)
+            let (storable, sealed) = try rules.storable(resource, org: org, existing: existing)
             return (try writer.save(storable, org: org, sealed: sealed), existing == nil)
         }
         var headers: HTTPFields = [:]

@@ -11,8 +11,10 @@ protocol ResourceRules<R>: Sendable {
     func checkWrite(_ resource: R, org: String, in store: any StoreReader) throws
     /// Refuses a delete that would leave dangling references or orphaned data.
     func checkDelete(_ resource: R, org: String, in store: any StoreReader) throws
-    /// The resource as stored, and its sealed material (secret values), if any.
-    func storable(_ resource: R, org: String) throws -> (R, Data?)
+    /// The resource as stored, and its sealed material (secret values, a client secret), if any.
+    /// `existing` is the stored document being replaced, read in the same transaction, for kinds
+    /// that keep sealed material a write leaves out.
+    func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?)
     /// The resource as responses show it.
     func presented(_ resource: R) -> R
 }
@@ -20,7 +22,7 @@ protocol ResourceRules<R>: Sendable {
 extension ResourceRules {
     func checkWrite(_ resource: R, org: String, in store: any StoreReader) throws {}
     func checkDelete(_ resource: R, org: String, in store: any StoreReader) throws {}
-    func storable(_ resource: R, org: String) throws -> (R, Data?) { (resource, nil) }
+    func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?) { (resource, nil) }
     func presented(_ resource: R) -> R { resource }
 }
 
@@ -54,6 +56,13 @@ struct RouteRules: ResourceRules {
         guard try store.document(ResourceKey(kind: .function, org: org, name: route.function)) != nil else {
             throw Problem.invalidField("function", "function '\(route.function)' does not exist in org '\(org)'")
         }
+        for (index, provider) in (route.auth?.providers ?? []).enumerated() where provider != Route.Auth.gatehouseProvider {
+            guard try store.document(ResourceKey(kind: .identityProvider, org: org, name: provider)) != nil else {
+                throw Problem.invalidField(
+                    "auth.providers[\(index)]",
+                    "identity provider '\(provider)' does not exist in org '\(org)'; name one of the org's identity providers, or '\(Route.Auth.gatehouseProvider)' for tokens Gatehouse issues")
+            }
+        }
         for other in try store.resources(Route.self, org: org, after: nil, limit: nil) where other.name != route.name {
             if let path = route.overlap(with: other) {
                 throw Problem.conflict(
@@ -75,11 +84,63 @@ struct SecretRules: ResourceRules {
     let sealer: SecretSealer
 
     /// Values leave the document and are stored only sealed; the document keeps their keys.
-    func storable(_ secret: Secret, org: String) throws -> (Secret, Data?) {
+    func storable(_ secret: Secret, org: String, existing _: StoredDocument?) throws -> (Secret, Data?) {
         let values = secret.values ?? [:]
         let sealed = try sealer.seal(values, org: org, name: secret.name)
         return (secret.redacted(), sealed)
     }
 
     func presented(_ secret: Secret) -> Secret { secret.redacted() }
+}
+
+struct IdentityProviderRules: ResourceRules {
+    /// The member of the sealed dictionary that holds the client secret.
+    static let sealedKey = "clientSecret"
+    let sealer: SecretSealer
+
+    /// A provider a route names cannot go; routes that name no providers accept whichever exist.
+    func checkDelete(_ provider: IdentityProvider, org: String, in store: any StoreReader) throws {
+        let routes = try store.resources(Route.self, org: org, after: nil, limit: nil)
+        if let user = routes.first(where: { $0.auth?.providers?.contains(provider.name) == true }) {
+            throw Problem.conflict(
+                "identity provider '\(provider.name)' is named by route '\(user.name)' (auth.providers); change the route first",
+                with: user.name)
+        }
+    }
+
+    /// The client secret leaves the document and is stored only sealed; the document says
+    /// whether one is set. A write without `clientSecret` keeps the stored secret, as long as it
+    /// still belongs to the same client (same type and clientId): the secret of one client
+    /// registration is useless, and misleading, for another. `""` removes it.
+    func storable(_ provider: IdentityProvider, org: String, existing: StoredDocument?) throws -> (IdentityProvider, Data?) {
+        let field = "\(provider.type.blockName).clientSecret"
+        let sealed: Data?
+        switch provider.clientSecret {
+        case let secret? where !secret.isEmpty:
+            sealed = try sealer.seal([Self.sealedKey: secret], org: org, name: provider.name, kind: .identityProvider)
+        case .some:
+            sealed = nil
+        case nil:
+            if let existing, let kept = existing.sealed {
+                let previous = try existing.decoded(as: IdentityProvider.self)
+                guard previous.type == provider.type, previous.clientId == provider.clientId else {
+                    throw Problem.invalidField(
+                        field,
+                        "the stored client secret belongs to the \(previous.type.rawValue) client '\(previous.clientId ?? "")'; send the clientSecret of the new client (or \"\" for none)")
+                }
+                sealed = kept
+            } else {
+                sealed = nil
+            }
+        }
+        if provider.type == .github, sealed == nil {
+            throw Problem.invalidField(
+                field, "a GitHub OAuth app needs its client secret: the code exchange and token checks authenticate with it")
+        }
+        var stored = provider.redacted()
+        stored.clientSecretSet = sealed != nil
+        return (stored, sealed)
+    }
+
+    func presented(_ provider: IdentityProvider) -> IdentityProvider { provider.redacted() }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseEdge
+import GatehouseIdentity
 import GatehouseStore
 import Hummingbird
 import HummingbirdHTTP2
@@ -55,8 +56,11 @@ public enum GatehouseServer {
                 "plain": "\(edgeAddresses.plain.map(ListenersFile.describe) ?? "off")",
             ])
 
+        let issuerSlot = IssuerSlot()
         let router = AdminRouter.build(
-            .init(store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(), logger: logger))
+            .init(
+                store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
+                issuer: issuerSlot, logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(
@@ -69,6 +73,16 @@ public enum GatehouseServer {
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
                 logger.notice("control listening", metadata: ["https": "\(admin)"])
+                do {
+                    // The issuer is the control listener's external URL, known now the port is bound.
+                    let issuer = try TokenIssuer(
+                        configuration: .init(externalURL: configuration.externalURL ?? "https://\(admin)"),
+                        dataDirectory: dataDir, masterKey: sealer.derivedKey(for: "signing-keys"))
+                    issuerSlot.install(issuer)
+                    logger.info("token issuer ready", metadata: ["issuer": "\(issuer.issuer)", "kid": "\(issuer.currentKeyID)"])
+                } catch {
+                    logger.error("token issuer unavailable", metadata: ["error": "\(error)"])
+                }
                 do {
                     try ListenersFile.write(
                         .init(
