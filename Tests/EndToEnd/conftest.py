@@ -6,6 +6,10 @@ and a real HTTP/1.1 upstream.
 - `gatehouse_factory`: start servers with extra arguments (`--max-body-bytes ...`).
 - `upstream`: the echo/slow/status/big/stream server of upstream.py, one per session.
 - `closed_port`: a port on 127.0.0.1 where connections are refused (for 502s).
+- `oidc_provider`, `github_api`, `graph_api`: the identity peers of identity_peers.py, one process
+  each per test module, with the default configurations there.
+- `identity_peer_factory`: start a peer of the test's own (`"oidc"`, `"github"` or `"graph"`, an
+  optional config and extra arguments), for tests that rotate keys, restart or reconfigure it.
 
 When a test fails, the tail of each server's log it used is attached to the report.
 """
@@ -18,6 +22,7 @@ from typing import Iterator
 import pytest
 
 from harness import Gatehouse, Upstream
+from identity_peers import GitHubAPI, GraphAPI, OIDCProvider, Peer, start_peer
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, name: str, extra_args=()) -> Gatehouse:
@@ -78,6 +83,48 @@ def closed_port() -> Iterator[int]:
     s.close()
 
 
+def _start_peer(tmp_path_factory, kind: str, config=None, extra_args=()) -> Peer:
+    try:
+        return start_peer(kind, tmp_path_factory.mktemp(f"peer-{kind}"), config, extra_args)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
+    peer = _start_peer(tmp_path_factory, "oidc")
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="module")
+def github_api(tmp_path_factory) -> Iterator[GitHubAPI]:
+    peer = _start_peer(tmp_path_factory, "github")
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="module")
+def graph_api(tmp_path_factory) -> Iterator[GraphAPI]:
+    peer = _start_peer(tmp_path_factory, "graph")
+    yield peer
+    peer.close()
+
+
+@pytest.fixture
+def identity_peer_factory(tmp_path_factory):
+    started: list[Peer] = []
+
+    def start(kind: str, config: dict | None = None, *extra_args: str) -> Peer:
+        peer = _start_peer(tmp_path_factory, kind, config, extra_args)
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.close()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -87,4 +134,7 @@ def pytest_runtest_makereport(item, call):
             if isinstance(value, Gatehouse) and id(value) not in seen:
                 seen.add(id(value))
                 report.sections.append((f"gatehouse log tail ({value.log_path})", value.log_tail(60)))
+            elif isinstance(value, Peer) and id(value) not in seen:
+                seen.add(id(value))
+                report.sections.append((f"{value.SCRIPT} log tail ({value.log_path})", value.log_tail(40)))
     return report

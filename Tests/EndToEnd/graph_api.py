@@ -33,8 +33,9 @@ import base64
 import threading
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from peer_http import RequestLog, announce_and_serve, base_parser, bind, load_json
 
@@ -84,8 +85,7 @@ def public(obj: dict, select: list[str] | None) -> dict:
 
 def graph_error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
     inner = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-             "request-id": request.environ["graph.request_id"],
-             "client-request-id": request.environ["graph.client_request_id"]}
+             "request-id": g.request_id, "client-request-id": g.client_request_id}
     resp = jsonify({"error": {"code": code, "message": message, "innerError": inner}})
     resp.status_code = status
     resp.headers.update(headers or {})
@@ -109,8 +109,8 @@ def create_app(app: Flask, d: Directory, base: str, test_hooks: bool) -> None:
 
     @app.before_request
     def request_ids():
-        request.environ["graph.request_id"] = str(uuid.uuid4())
-        request.environ["graph.client_request_id"] = request.headers.get("client-request-id") or request.environ["graph.request_id"]
+        g.request_id = str(uuid.uuid4())
+        g.client_request_id = request.headers.get("client-request-id") or g.request_id
         if request.path.startswith("/_test/"):
             return None
         with d.lock:
@@ -129,8 +129,8 @@ def create_app(app: Flask, d: Directory, base: str, test_hooks: bool) -> None:
             if resp.mimetype == "application/json":
                 resp.headers["Content-Type"] = GRAPH_JSON
             resp.headers["OData-Version"] = "4.0"
-            resp.headers["request-id"] = request.environ["graph.request_id"]
-            resp.headers["client-request-id"] = request.environ["graph.client_request_id"]
+            resp.headers["request-id"] = g.request_id
+            resp.headers["client-request-id"] = g.client_request_id
         return resp
 
     def subject(who: str):
@@ -145,14 +145,16 @@ def create_app(app: Flask, d: Directory, base: str, test_hooks: bool) -> None:
                                      {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'})
         if who == "me":
             if grant.get("app"):
-                return None, graph_error(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+                return None, graph_error(400, "BadRequest",
+                                         "/me request is only valid with delegated authentication flow.")
             return d.users[grant["user"]], None
         user = d.find_user(who)
         if user is None:
-            return None, graph_error(404, "Request_ResourceNotFound",
-                                     f"Resource '{who}' does not exist or one of its queried reference-property objects are not present.")
+            return None, graph_error(404, "Request_ResourceNotFound", f"Resource '{who}' does not exist or one "
+                                     "of its queried reference-property objects are not present.")
         if not grant.get("app") and grant.get("user") != user["id"]:
-            return None, graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+            return None, graph_error(403, "Authorization_RequestDenied",
+                                     "Insufficient privileges to complete the operation.")
         return user, None
 
     @app.get("/v1.0/me")
@@ -208,7 +210,8 @@ def create_app(app: Flask, d: Directory, base: str, test_hooks: bool) -> None:
                "value": [public(o, select) for o in objects[offset: offset + top]]}
         if offset + top < len(objects):
             keep = {k: v for k, v in request.args.items() if k != "$skiptoken"}
-            query = "&".join(f"{k}={v}" for k, v in {**keep, "$skiptoken": skiptoken(offset + top)}.items())
+            # Graph writes `$top`, `$skiptoken` unescaped in its links.
+            query = urlencode({**keep, "$skiptoken": skiptoken(offset + top)}, safe="$,")
             doc["@odata.nextLink"] = f"{request.base_url}?{query}"
         return jsonify(doc)
 
