@@ -15,6 +15,10 @@ extension AdminClient {
             return .secret(try await putOrgScoped(secret))
         case .identityProvider(let provider):
             return .identityProvider(try await putOrgScoped(provider))
+        case .serviceAccount(let account):
+            return .serviceAccount(try await putOrgScoped(account))
+        case .apiKey(let apiKey):
+            return .apiKey(try await putOrgScoped(apiKey))
         }
     }
 
@@ -27,6 +31,9 @@ extension AdminClient {
         case .secret(let secret): try await delete(Secret.self, named: secret.name, org: secret.org)
         case .identityProvider(let provider):
             try await delete(IdentityProvider.self, named: provider.name, org: provider.org)
+        case .serviceAccount(let account):
+            try await delete(ServiceAccount.self, named: account.name, org: account.org)
+        case .apiKey(let apiKey): try await delete(OrgAPIKey.self, named: apiKey.name, org: apiKey.org)
         }
     }
 

@@ -10,6 +10,8 @@ public enum ApplyDocument: Sendable, Equatable {
     case route(Route)
     case secret(Secret)
     case identityProvider(IdentityProvider)
+    case serviceAccount(ServiceAccount)
+    case apiKey(OrgAPIKey)
 
     public var kind: ResourceKind {
         switch self {
@@ -18,6 +20,8 @@ public enum ApplyDocument: Sendable, Equatable {
         case .route: .route
         case .secret: .secret
         case .identityProvider: .identityProvider
+        case .serviceAccount: .serviceAccount
+        case .apiKey: .apiKey
         }
     }
 
@@ -28,6 +32,8 @@ public enum ApplyDocument: Sendable, Equatable {
         case .route(let route): route.name
         case .secret(let secret): secret.name
         case .identityProvider(let provider): provider.name
+        case .serviceAccount(let account): account.name
+        case .apiKey(let apiKey): apiKey.name
         }
     }
 
@@ -39,6 +45,8 @@ public enum ApplyDocument: Sendable, Equatable {
         case .route(let route): route.org
         case .secret(let secret): secret.org
         case .identityProvider(let provider): provider.org
+        case .serviceAccount(let account): account.org
+        case .apiKey(let apiKey): apiKey.org
         }
     }
 
@@ -49,9 +57,10 @@ public enum ApplyDocument: Sendable, Equatable {
 // MARK: - Ordering
 
 extension ApplyDocument {
-    /// Orgs first, then what functions may need (secrets), the identity providers and functions
-    /// that routes name, then the routes: each PUT finds what it depends on already in place.
-    static let applyOrder: [ResourceKind] = [.org, .secret, .identityProvider, .function, .route]
+    /// Orgs first, then what functions may need (secrets), the identity providers, service
+    /// accounts and API keys, the functions that routes name, then the routes: each PUT finds what
+    /// it depends on already in place.
+    static let applyOrder: [ResourceKind] = [.org, .secret, .identityProvider, .serviceAccount, .apiKey, .function, .route]
 
     /// The documents in dependency order for creation; documents of one kind keep file order.
     public static func orderedForApply(_ documents: [ApplyDocument]) -> [ApplyDocument] {

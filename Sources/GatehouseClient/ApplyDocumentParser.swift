@@ -93,6 +93,8 @@ extension ApplyDocument {
         case .route: self = .route(try Self.decodeOrgScoped(Route.self, from: body))
         case .secret: self = .secret(try Self.decodeOrgScoped(Secret.self, from: body))
         case .identityProvider: self = .identityProvider(try Self.decodeOrgScoped(IdentityProvider.self, from: body))
+        case .serviceAccount: self = .serviceAccount(try Self.decodeOrgScoped(ServiceAccount.self, from: body))
+        case .apiKey: self = .apiKey(try Self.decodeOrgScoped(OrgAPIKey.self, from: body))
         }
     }
 

@@ -113,3 +113,35 @@ public enum TableCell {
         }
     }
 }
+
+extension ServiceAccount: DisplayableResource {
+    public static var detailColumns: [TableColumn<ServiceAccount>] {
+        [
+            TableColumn("KEYS") { account in
+                TableCell.list(account.publicKeys.map { $0.kind ?? "?" })
+            },
+            TableColumn("DESCRIPTION") { $0.description ?? "" },
+        ]
+    }
+}
+
+extension OrgAPIKey: DisplayableResource {
+    public static var detailColumns: [TableColumn<OrgAPIKey>] {
+        [
+            TableColumn("KEY ID") { $0.keyId ?? "" },
+            TableColumn("SCOPES") { TableCell.list($0.scopes ?? []) },
+            TableColumn("EXPIRES") { apiKey in
+                apiKey.expiresAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never"
+            },
+            TableColumn("STATUS") { $0.isRevoked ? "revoked" : "active" },
+        ]
+    }
+
+    /// Never the hash. The key is present only in the create response, the one time it is to
+    /// be shown.
+    public func redactedForDisplay() -> OrgAPIKey {
+        var copy = self
+        copy.keyHash = nil
+        return copy
+    }
+}

@@ -96,6 +96,8 @@ public struct OutputRenderer: Sendable {
         case .route(let route): try JSONValue(encoding: route.redactedForDisplay())
         case .secret(let secret): try JSONValue(encoding: secret.redactedForDisplay())
         case .identityProvider(let provider): try JSONValue(encoding: provider.redactedForDisplay())
+        case .serviceAccount(let account): try JSONValue(encoding: account.redactedForDisplay())
+        case .apiKey(let apiKey): try JSONValue(encoding: apiKey.redactedForDisplay())
         }
     }
 }

@@ -7,6 +7,8 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
     case route = "routes"
     case secret = "secrets"
     case identityProvider = "identity-providers"
+    case serviceAccount = "service-accounts"
+    case apiKey = "api-keys"
 
     /// The singular, as used in messages and in `kind:` of YAML documents.
     public var singular: String {
@@ -16,6 +18,8 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
         case .route: "route"
         case .secret: "secret"
         case .identityProvider: "identity-provider"
+        case .serviceAccount: "service-account"
+        case .apiKey: "api-key"
         }
     }
 

@@ -8,9 +8,11 @@ struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Create or replace the resources in a file.",
         discussion: """
-            Each document has 'kind' (org, function, route, secret, identity-provider), 'org' for \
-            all but orgs, and the resource's fields, as the admin API takes them. An identity \
-            provider without 'clientSecret' keeps the one stored, so files need not hold it. Prints \
+            Each document has 'kind' (org, function, route, secret, identity-provider, \
+            service-account, api-key), 'org' for all but orgs, and the resource's fields, as the \
+            admin API takes them. An identity provider without 'clientSecret' keeps the one stored, \
+            so files need not hold it. An API key created by apply has its key printed once (with \
+            -o json|yaml, in its 'key' member); applying it again keeps the key. Prints \
             '<kind> <org>/<name> configured' per document, or with -o json|yaml the stored resources.
             """)
 
@@ -37,6 +39,11 @@ struct ApplyCommand: AsyncParsableCommand {
                     throw OperationFailure(subject: document.label, underlying: error)
                 }
                 ResourceOutput.confirm("\(document.label) configured", options: options)
+                // An API key the apply created carries its key, shown this once.
+                if case .apiKey(let apiKey) = stored.last, let key = apiKey.key {
+                    Console.error("\(document.label) created; its key is shown now and never again: store it safely")
+                    if options.output == .table { Console.out("\(document.label) key: \(key)") }
+                }
             }
             return stored
         }

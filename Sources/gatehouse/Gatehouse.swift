@@ -12,6 +12,8 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<RouteCommands>.self,
             ResourceCommandGroup<SecretCommands>.self,
             ResourceCommandGroup<IdentityProviderCommands>.self,
+            ResourceCommandGroup<ServiceAccountCommands>.self,
+            ResourceCommandGroup<APIKeyCommands>.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
         ])

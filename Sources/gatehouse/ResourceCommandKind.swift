@@ -17,6 +17,13 @@ protocol ResourceCommandKind {
 
     /// Sets what the flags give and leaves the rest as read.
     static func update(_ resource: inout Value, from fields: Fields) throws
+
+    /// A value the create response carries once (a new API key), which `create` prints.
+    static func shownOnce(_ created: Value) -> String?
+}
+
+extension ResourceCommandKind {
+    static func shownOnce(_ created: Value) -> String? { nil }
 }
 
 /// The flags that set a resource's fields.

@@ -28,6 +28,18 @@ struct CreateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     func run() async throws {
         let resource = try Kind.makeResource(named: name, from: fields)
         let created = try await options.withClient { try await $0.create(resource, org: scope.org) }
+        if let value = Kind.shownOnce(created) {
+            // The one time the server shows it: stdout carries the value (or the document with
+            // it, for -o json|yaml), the warning goes to stderr so a script can capture the key.
+            Console.error(
+                "\(Kind.label(name, in: scope)) created; its key is shown now and never again: store it safely")
+            if options.output == .table {
+                Console.out(value)
+            } else {
+                Console.out(try options.renderer.render(created))
+            }
+            return
+        }
         try ResourceOutput.written(created, verb: "created", label: Kind.label(name, in: scope), options: options)
     }
 }

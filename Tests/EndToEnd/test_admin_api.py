@@ -85,7 +85,9 @@ def test_openapi_document_is_public_and_openapi_3_1(gh):
     shapes = {re.sub(r"\{[^}]+\}", "{}", p) for p in doc.get("paths", {})}
     for path in ("/v1/orgs", "/v1/orgs/{}", "/v1/orgs/{}/functions", "/v1/orgs/{}/functions/{}",
                  "/v1/orgs/{}/routes", "/v1/orgs/{}/routes/{}", "/v1/orgs/{}/secrets", "/v1/orgs/{}/secrets/{}",
-                 "/v1/orgs/{}/identity-providers", "/v1/orgs/{}/identity-providers/{}"):
+                 "/v1/orgs/{}/identity-providers", "/v1/orgs/{}/identity-providers/{}",
+                 "/v1/orgs/{}/service-accounts", "/v1/orgs/{}/service-accounts/{}",
+                 "/v1/orgs/{}/api-keys", "/v1/orgs/{}/api-keys/{}"):
         assert path in shapes, f"openapi.json has no {path}: {sorted(shapes)}"
 
 
@@ -636,6 +638,122 @@ def test_route_auth_validation(gh, org, auth, field):
     gh.create_function(org, "fn", URL)
     r = gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "fn", "paths": ["/x"], "auth": auth})
     assert_problem(r, 400, field=field)
+
+
+# --- service accounts ------------------------------------------------------------------------------
+
+
+def public_pem(key) -> str:
+    from cryptography.hazmat.primitives import serialization
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def ec_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def rsa_key(bits: int = 2048):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def test_service_account_crud_derives_kind_and_fingerprint(gh, org):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    base = f"/v1/orgs/{org}/service-accounts"
+    ec, ed = ec_key(), ed25519.Ed25519PrivateKey.generate()
+    body = {"name": "ci", "description": "CI deploys", "publicKeys": [{"pem": public_pem(ec)}, {"pem": public_pem(ed)}]}
+    r = check(gh.api("POST", base, body), 201)
+    doc = r.json()
+    assert_resource_meta(doc, org)
+    assert r.headers.get("location", "").endswith(f"{base}/ci")
+    assert [k["kind"] for k in doc["publicKeys"]] == ["ec-p256", "ed25519"], doc
+    der = ec.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    assert doc["publicKeys"][0]["fingerprint"] == base64.urlsafe_b64encode(digest.finalize()).decode().rstrip("=")
+    assert doc["publicKeys"][0]["pem"] == public_pem(ec)
+
+    # GET -> PUT round-trips; the server's fields sent back are ignored and derived again.
+    read = check(gh.api("GET", f"{base}/ci"), 200).json()
+    read["publicKeys"][0]["fingerprint"] = "forged"
+    put = check(gh.api("PUT", f"{base}/ci", read, headers={"If-Match": f'"{read["revision"]}"'}), 200).json()
+    assert put["publicKeys"][0]["fingerprint"] == doc["publicKeys"][0]["fingerprint"]
+    assert [a["name"] for a in list_all(gh, base)] == ["ci"]
+    assert_problem(gh.api("DELETE", f"/v1/orgs/{org}"), 409)
+    check(gh.api("DELETE", f"{base}/ci"), 204)
+    assert_problem(gh.api("GET", f"{base}/ci"), 404)
+
+
+def test_service_account_key_validation(gh, org):
+    from cryptography.hazmat.primitives import serialization
+    base = f"/v1/orgs/{org}/service-accounts"
+    good = public_pem(ec_key())
+    private = ec_key().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    cases = [
+        ("not a pem", "not"),
+        (private, "private"),
+        (public_pem(rsa_key(1024)), "1024"),
+    ]
+    for pem, reason in cases:
+        r = gh.api("POST", base, {"name": "sa", "publicKeys": [{"pem": good}, {"pem": pem}]})
+        assert_problem(r, 400, field="publicKeys[1].pem")
+        assert reason in r.json()["detail"].lower(), r.json()
+    assert_problem(gh.api("POST", base, {"name": "sa", "publicKeys": [{"pem": good}, {"pem": good}]}), 400,
+                   field="publicKeys[1].pem")
+    assert_problem(gh.api("POST", base, {"name": "sa", "publicKeys": []}), 400, field="publicKeys")
+    assert_problem(gh.api("POST", base, {"name": "sa"}), 400)
+    assert list_all(gh, base) == []
+    rsa = check(gh.api("POST", base, {"name": "sa", "publicKeys": [{"pem": public_pem(rsa_key())}]}), 201).json()
+    assert rsa["publicKeys"][0]["kind"] == "rsa-2048"
+
+
+# --- API keys ---------------------------------------------------------------------------------------
+
+
+def test_api_key_is_shown_once_and_stored_only_hashed(gh, org):
+    base = f"/v1/orgs/{org}/api-keys"
+    r = check(gh.api("POST", base, {"name": "ci", "scopes": ["deploy"], "expiresAt": "2099-01-01T00:00:00Z"}), 201)
+    doc = r.json()
+    assert_resource_meta(doc, org)
+    key = doc["key"]
+    assert re.fullmatch(r"gak_[0-9a-f]{16}_[A-Za-z0-9_-]+", key), key
+    assert key.startswith(f"gak_{doc['keyId']}_"), doc
+    assert "keyHash" not in doc and doc["scopes"] == ["deploy"] and doc["expiresAt"] == "2099-01-01T00:00:00Z"
+    assert "no-store" in r.headers.get("cache-control", "")
+
+    later = [check(gh.api("GET", f"{base}/ci"), 200), check(gh.api("GET", base), 200)]
+    read = later[0].json()
+    later.append(check(gh.api("PUT", f"{base}/ci", read), 200))
+    later.append(check(gh.api("PUT", f"{base}/ci", {**read, "revoked": True}), 200))
+    for resp in later:
+        assert key not in resp.text and key[21:] not in resp.text, resp.text
+        assert '"key"' not in resp.text and "keyHash" not in resp.text, resp.text
+    assert later[-1].json()["revoked"] is True and later[-1].json()["keyId"] == doc["keyId"]
+
+    files = [p for p in gh.data_dir.iterdir() if p.name.startswith("gatehouse.sqlite")]
+    for path in files:
+        assert key.encode() not in path.read_bytes(), f"the API key is stored readable in {path.name}"
+
+    check(gh.api("DELETE", f"{base}/ci"), 204)
+    # Rotation is delete + create: a new key.
+    again = check(gh.api("PUT", f"{base}/ci", {}), 201).json()
+    assert again["key"] != key and again["keyId"] != doc["keyId"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"key": "gak_0123456789abcdef_secret"}, "key"),
+    ({"expiresAt": "2001-01-01T00:00:00Z"}, "expiresAt"),
+    ({"scopes": ["has space"]}, "scopes[0]"),
+    ({"scopes": ["a", "a"]}, "scopes[1]"),
+    ({"description": ""}, "description"),
+])
+def test_api_key_validation(gh, org, body, field):
+    assert_problem(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": "k", **body}), 400, field=field)
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/api-keys/k"), 404)
 
 
 # --- deletion rules and scoping -----------------------------------------------------------------

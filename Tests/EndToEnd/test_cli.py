@@ -255,3 +255,90 @@ def test_apply_identity_providers_keeps_secrets_out_of_files(gh, cli, upstream, 
     path.write_text(without)
     cli("delete", "-f", str(path))
     assert cli("org", "get", org, expect=1).returncode == 1
+
+
+def _public_key_file(tmp_path, name: str, bits: int | None = None) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits) if bits else ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / name
+    path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return str(path)
+
+
+def test_service_account_commands(cli, tmp_path):
+    org = uniq("clisa")
+    cli("org", "create", org)
+    first, second = _public_key_file(tmp_path, "a.pem"), _public_key_file(tmp_path, "b.pem", bits=2048)
+    created = json.loads(cli("service-account", "create", "ci", "--org", org, "--public-key-file", first,
+                             "--description", "CI", "-o", "json").stdout)
+    assert [k["kind"] for k in created["publicKeys"]] == ["ec-p256"] and created["description"] == "CI", created
+    cli("service-account", "update", "ci", "--org", org, "--public-key-file", first, "--public-key-file", second)
+    got = json.loads(cli("service-account", "get", "ci", "--org", org, "-o", "json").stdout)
+    assert [k["kind"] for k in got["publicKeys"]] == ["ec-p256", "rsa-2048"], got
+    table = cli("service-account", "list", "--org", org).stdout
+    assert "ci" in table and "rsa-2048" in table, table
+
+    small = _public_key_file(tmp_path, "small.pem", bits=1024)
+    p = cli("service-account", "create", "weak", "--org", org, "--public-key-file", small, expect=1)
+    assert "publicKeys[0].pem" in p.stderr and "1024" in p.stderr, p.stderr
+    p = cli("service-account", "create", "none", "--org", org, expect=2)
+    assert "--public-key-file" in p.stderr, p.stderr
+
+    cli("service-account", "delete", "ci", "--org", org)
+    cli("org", "delete", org)
+
+
+def test_api_key_commands_show_the_key_once(cli):
+    org = uniq("cliak")
+    cli("org", "create", org)
+    p = cli("api-key", "create", "ci", "--org", org, "--scope", "deploy", "--expires-at", "2099-01-01T00:00:00Z")
+    key = p.stdout.strip()
+    assert key.startswith("gak_") and len(key.splitlines()) == 1, p.stdout
+    assert "never again" in p.stderr and key not in p.stderr, p.stderr
+
+    outputs = [cli("api-key", "get", "ci", "--org", org, "-o", fmt) for fmt in ("json", "yaml", "table")]
+    outputs += [cli("api-key", "list", "--org", org, "-o", fmt) for fmt in ("json", "yaml", "table")]
+    outputs.append(cli("api-key", "update", "ci", "--org", org, "--revoke", "-o", "json"))
+    for out in outputs:
+        assert key not in out.stdout + out.stderr and "keyHash" not in out.stdout, out.stdout
+    got = json.loads(cli("api-key", "get", "ci", "--org", org, "-o", "json").stdout)
+    assert got["revoked"] is True and got["scopes"] == ["deploy"] and key.startswith(f"gak_{got['keyId']}_"), got
+    assert "revoked" in cli("api-key", "list", "--org", org).stdout
+
+    p = cli("api-key", "create", "old", "--org", org, "--expires-at", "2001-01-01T00:00:00Z", expect=1)
+    assert "expiresAt" in p.stderr, p.stderr
+    cli("api-key", "create", "bad", "--org", org, "--expires-at", "next week", expect=2)
+
+    cli("api-key", "delete", "ci", "--org", org)
+    cli("org", "delete", org)
+
+
+def test_apply_service_accounts_and_api_keys(cli, tmp_path):
+    org = uniq("applysa")
+    pem = open(_public_key_file(tmp_path, "sa.pem")).read()
+    doc = f"kind: org\nname: {org}\n---\n" + textwrap.dedent(f"""\
+        kind: api-key
+        org: {org}
+        name: deploy
+        scopes: [deploy]
+        ---
+        kind: service-account
+        org: {org}
+        name: ci
+        publicKeys:
+          - pem: |
+        """) + textwrap.indent(pem, " " * 6)
+    first = cli("apply", "-f", "-", input=doc)
+    assert f"service-account {org}/ci configured" in first.stdout, first.stdout
+    assert "gak_" in first.stdout and "never again" in first.stderr, (first.stdout, first.stderr)
+    # Applying again updates: the key is kept and not shown.
+    second = cli("apply", "-f", "-", "-o", "json", input=doc)
+    stored = {d["name"]: d for d in json.loads(second.stdout)}
+    assert "key" not in stored["deploy"] and stored["deploy"]["keyId"], stored
+    assert stored["ci"]["publicKeys"][0]["kind"] == "ec-p256", stored
+    path = tmp_path / "sa.yaml"
+    path.write_text(doc)
+    cli("delete", "-f", str(path))
+    assert cli("org", "get", org, expect=1).returncode == 1

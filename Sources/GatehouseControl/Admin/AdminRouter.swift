@@ -37,6 +37,8 @@ enum AdminRouter {
         ResourceEndpoints(store: store, rules: RouteRules()).register(on: router)
         ResourceEndpoints(store: store, rules: SecretRules(sealer: dependencies.sealer)).register(on: router)
         ResourceEndpoints(store: store, rules: IdentityProviderRules(sealer: dependencies.sealer)).register(on: router)
+        ResourceEndpoints(store: store, rules: ServiceAccountRules()).register(on: router)
+        ResourceEndpoints(store: store, rules: APIKeyRules()).register(on: router)
         return router
     }
 }

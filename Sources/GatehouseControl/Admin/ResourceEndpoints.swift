@@ -69,7 +69,7 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
         try resource.validate()
         let preconditions = try Preconditions(request.headers)
         let rules = self.rules
-        let (saved, created): (R, Bool) = try await store.write { writer in
+        let (saved, created, shownOnce): (R, Bool, [String: String]) = try await store.write { writer in
             try requireOrg(org, in: writer)
             let key = try ResourceCoding.key(R.self, org: org, name: resource.name)
             let existing = try writer.document(key)
@@ -77,13 +77,19 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
                 throw Problem.conflict("\(R.kind.singular) '\(resource.name)' already exists", with: resource.name)
             }
             try preconditions.check(existingRevision: existing?.revision)
+            var resource = resource
+            var shownOnce: [String: String] = [:]
+            if existing == nil { (resource, shownOnce) = try rules.created(resource, org: org) }
             try rules.checkWrite(resource, org: org, in: writer)
             let (storable, sealed) = try rules.storable(resource, org: org, existing: existing)
-            return (try writer.save(storable, org: org, sealed: sealed), existing == nil)
+            return (try writer.save(storable, org: org, sealed: sealed), existing == nil, shownOnce)
         }
         var headers: HTTPFields = [:]
         if created { headers[.location] = location(org: org, name: saved.name) }
-        return try JSONResponse.make(created ? .created : .ok, rules.presented(saved), etag: saved.revision, headers: headers)
+        // Members shown once (a new API key) join the create response, and no other.
+        let shown = WithMembers(value: rules.presented(saved), members: created ? shownOnce : [:])
+        if created, !shownOnce.isEmpty { headers[.cacheControl] = "no-store" }
+        return try JSONResponse.make(created ? .created : .ok, shown, etag: saved.revision, headers: headers)
     }
 
     func delete(org: String, name: String, request: Request) async throws -> Response {
@@ -130,4 +136,26 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
 struct ListPage<Item: Encodable>: Encodable {
     var items: [Item]
     var nextCursor: String?
+}
+
+/// A resource encoded with extra top-level members.
+struct WithMembers<Value: Encodable>: Encodable {
+    var value: Value
+    var members: [String: String]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        guard !members.isEmpty else { return }
+        var container = encoder.container(keyedBy: Key.self)
+        for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+            try container.encode(member, forKey: Key(stringValue: name))
+        }
+    }
 }

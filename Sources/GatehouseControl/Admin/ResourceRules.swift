@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseIdentity
 import GatehouseModel
 import GatehouseStore
 
@@ -17,6 +18,11 @@ protocol ResourceRules<R>: Sendable {
     func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?)
     /// The resource as responses show it.
     func presented(_ resource: R) -> R
+    /// Called in the write transaction when the resource does not exist yet, before the other
+    /// rules: the resource with what the server generates for it, and members to add to the
+    /// create response only (a value shown once, such as a new API key). Later responses never
+    /// contain them.
+    func created(_ resource: R, org: String) throws -> (R, shownOnce: [String: String])
 }
 
 extension ResourceRules {
@@ -24,6 +30,7 @@ extension ResourceRules {
     func checkDelete(_ resource: R, org: String, in store: any StoreReader) throws {}
     func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?) { (resource, nil) }
     func presented(_ resource: R) -> R { resource }
+    func created(_ resource: R, org: String) throws -> (R, shownOnce: [String: String]) { (resource, [:]) }
 }
 
 struct OrgRules: ResourceRules {
@@ -143,4 +150,63 @@ struct IdentityProviderRules: ResourceRules {
     }
 
     func presented(_ provider: IdentityProvider) -> IdentityProvider { provider.redacted() }
+}
+
+struct ServiceAccountRules: ResourceRules {
+    /// Each PEM must be a public key Gatehouse can verify assertions with; the kind and
+    /// fingerprint stored with it are derived from it here, whatever the client sent.
+    func storable(_ account: ServiceAccount, org _: String, existing _: StoredDocument?) throws -> (ServiceAccount, Data?) {
+        var stored = account
+        var seen: [String: Int] = [:]
+        for (index, key) in account.publicKeys.enumerated() {
+            let field = "publicKeys[\(index)].pem"
+            let parsed: RegisteredPublicKey
+            do {
+                parsed = try RegisteredPublicKey.parse(pem: key.pem)
+            } catch {
+                throw Problem.invalidField(field, "\(field): \(error.description)")
+            }
+            if let first = seen[parsed.fingerprint] {
+                throw Problem.invalidField(
+                    field, "\(field) is the same key as publicKeys[\(first)] (fingerprint \(parsed.fingerprint))")
+            }
+            seen[parsed.fingerprint] = index
+            stored.publicKeys[index] = ServiceAccount.PublicKey(
+                pem: key.pem, kind: parsed.kind.description, fingerprint: parsed.fingerprint)
+        }
+        return (stored, nil)
+    }
+}
+
+struct APIKeyRules: ResourceRules {
+    /// The response member that carries the new key, once.
+    static let keyMember = "key"
+
+    /// A new API key gets a freshly generated key: the document keeps its id and hash, and the
+    /// create response shows the key itself.
+    func created(_ apiKey: OrgAPIKey, org _: String) throws -> (OrgAPIKey, shownOnce: [String: String]) {
+        let generated = APIKey.generate()
+        var stored = apiKey
+        stored.keyId = generated.id
+        stored.keyHash = generated.hash.bytes.base64URLEncodedString()
+        return (stored, [Self.keyMember: generated.value])
+    }
+
+    /// The key's id and hash are the server's: an update keeps the stored ones, whatever the
+    /// body says (a document read with GET carries `keyId`).
+    func storable(_ apiKey: OrgAPIKey, org _: String, existing: StoredDocument?) throws -> (OrgAPIKey, Data?) {
+        var stored = apiKey
+        stored.key = nil
+        if let existing {
+            let previous = try existing.decoded(as: OrgAPIKey.self)
+            stored.keyId = previous.keyId
+            stored.keyHash = previous.keyHash
+        }
+        guard stored.keyId != nil, stored.keyHash != nil else {
+            throw Problem.internalError("the API key has no stored key")
+        }
+        return (stored, nil)
+    }
+
+    func presented(_ apiKey: OrgAPIKey) -> OrgAPIKey { apiKey.presented() }
 }
