@@ -22,11 +22,16 @@ struct SnapshotBuilder {
         var touched: Set<String> = []
         try Self.sync(&functions, with: reader, touched: &touched)
         try Self.sync(&routes, with: reader, touched: &touched)
+        // One pass over what is known collects the touched orgs' resources: filtering per org
+        // made the first build (every org touched) cost orgs × documents.
+        var orgFunctions: [String: [Function]] = [:]
+        var orgRoutes: [String: [Route]] = [:]
+        for (key, entry) in functions where touched.contains(key.org) { orgFunctions[key.org, default: []].append(entry.value) }
+        for (key, entry) in routes where touched.contains(key.org) { orgRoutes[key.org, default: []].append(entry.value) }
         for org in touched {
-            let orgFunctions = functions.filter { $0.key.org == org }.map(\.value.value)
-            let orgRoutes = routes.filter { $0.key.org == org }.map(\.value.value)
-            compiled[org] = orgFunctions.isEmpty && orgRoutes.isEmpty
-                ? nil : Snapshot.CompiledOrg(org: org, functions: orgFunctions, routes: orgRoutes)
+            let (functions, routes) = (orgFunctions[org] ?? [], orgRoutes[org] ?? [])
+            compiled[org] = functions.isEmpty && routes.isEmpty
+                ? nil : Snapshot.CompiledOrg(org: org, functions: functions, routes: routes)
         }
         lastRecompiledOrgs = touched.count
         return Snapshot(revision: revision, orgs: compiled)
