@@ -8,18 +8,23 @@ import Musl
 import Darwin
 #endif
 
-/// Replaces a file atomically with content only its owner may read: a temporary file created
-/// with mode 0600 (so the bytes are never readable by others, even briefly), written, synced,
-/// then renamed over the target. Readers see the old file or the new one, never a mix.
-enum PrivateFileWriter {
-    struct Failure: Error, Equatable, CustomStringConvertible {
-        var operation: String
-        var path: String
-        var reason: String
-        var description: String { "cannot \(operation) \(path): \(reason)" }
+/// Replaces a file atomically: a temporary file created with its final mode (a private key is
+/// never readable by others, even briefly), written, synced, then renamed over the target.
+/// Readers see the old file or the new one, never a mix. The one writer for Gatehouse's own
+/// files: signing keys here, certificates, the admin token and listeners.json in the control
+/// plane (which depends on this module).
+public enum AtomicFileWriter {
+    public static let ownerOnly: mode_t = 0o600
+    public static let worldReadable: mode_t = 0o644
+
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var operation: String
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot \(operation) \(path): \(reason)" }
     }
 
-    static func replace(_ bytes: Data, at url: URL) throws(Failure) {
+    public static func replace(_ bytes: some Collection<UInt8>, at url: URL, permissions: mode_t = ownerOnly) throws(Failure) {
         let path = url.path
         let directory = url.deletingLastPathComponent()
         do {
@@ -32,14 +37,14 @@ enum PrivateFileWriter {
         func failure(_ operation: String, _ file: String) -> Failure {
             Failure(operation: operation, path: file, reason: String(cString: strerror(errno)))
         }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard descriptor >= 0 else { throw failure("create", temporary) }
         var isOpen = true
         defer { if isOpen { close(descriptor) } }
         do throws(Failure) {
-            // The umask can only narrow 0600, but make the mode exact anyway.
-            guard fchmod(descriptor, 0o600) == 0 else { throw failure("set the mode of", temporary) }
-            let content = [UInt8](bytes)
+            // The umask may have narrowed the mode given to open; set it exactly.
+            guard fchmod(descriptor, permissions) == 0 else { throw failure("set the mode of", temporary) }
+            let content = Array(bytes)
             var written = 0
             while written < content.count {
                 let result = content[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

@@ -48,7 +48,7 @@ struct SigningKeyFile: Sendable {
         }
         let sealed = try sealer.seal(plaintext, purpose: Self.purpose)
         do {
-            try PrivateFileWriter.replace(sealed, at: url)
+            try AtomicFileWriter.replace(sealed, at: url)
         } catch {
             throw .keyFileUnwritable(reason: error.description)
         }
