@@ -190,6 +190,15 @@ enum IdentityProviderCommands: ResourceCommandKind {
         try apply(fields, to: &provider)
     }
 
+    /// The `--claim` options laid over a block's claim names (the ones every OIDC-like type has).
+    private static func mapped<C: ClaimNames>(_ claims: [String: String], onto existing: C?) -> C {
+        var mapped = existing ?? C()
+        if let claim = claims["subject"] { mapped.subject = claim }
+        if let claim = claims["email"] { mapped.email = claim }
+        if let claim = claims["groups"] { mapped.groups = claim }
+        return mapped
+    }
+
     /// Sets what the options give on the provider's block, leaving the rest as it is.
     private static func apply(_ fields: Fields, to provider: inout IdentityProvider) throws {
         let claims = try fields.claimMappings(for: provider.type)
@@ -200,13 +209,7 @@ enum IdentityProviderCommands: ResourceCommandKind {
             if let issuer = fields.issuer { block.issuer = issuer }
             if !fields.audiences.isEmpty { block.audiences = fields.audiences }
             if !fields.scopes.isEmpty { block.scopes = fields.scopes }
-            if !claims.isEmpty {
-                var mapped = block.claims ?? .init()
-                if let claim = claims["subject"] { mapped.subject = claim }
-                if let claim = claims["email"] { mapped.email = claim }
-                if let claim = claims["groups"] { mapped.groups = claim }
-                block.claims = mapped
-            }
+            if !claims.isEmpty { block.claims = mapped(claims, onto: block.claims) }
             provider.oidc = block
         case .azureAD:
             guard var block = provider.azureAd else { return }
@@ -217,12 +220,9 @@ enum IdentityProviderCommands: ResourceCommandKind {
             if !fields.audiences.isEmpty { block.audiences = fields.audiences }
             if !fields.scopes.isEmpty { block.scopes = fields.scopes }
             if !claims.isEmpty {
-                var mapped = block.claims ?? .init()
-                if let claim = claims["subject"] { mapped.subject = claim }
-                if let claim = claims["email"] { mapped.email = claim }
-                if let claim = claims["groups"] { mapped.groups = claim }
-                if let claim = claims["roles"] { mapped.roles = claim }
-                block.claims = mapped
+                var azure = mapped(claims, onto: block.claims)
+                if let claim = claims["roles"] { azure.roles = claim }
+                block.claims = azure
             }
             provider.azureAd = block
         case .github:
@@ -239,4 +239,20 @@ enum IdentityProviderCommands: ResourceCommandKind {
         // Read last: a usage error above should not have consumed stdin first.
         if let secret = try fields.clientSecret() { provider.clientSecret = secret }
     }
+}
+
+/// The claim names `oidc` and `azure-ad` blocks share, so `--claim` is applied by one piece of code.
+protocol ClaimNames {
+    init()
+    var subject: String? { get set }
+    var email: String? { get set }
+    var groups: String? { get set }
+}
+
+extension IdentityProvider.Claims: ClaimNames {
+    init() { self.init(subject: nil) }
+}
+
+extension IdentityProvider.AzureClaims: ClaimNames {
+    init() { self.init(subject: nil) }
 }

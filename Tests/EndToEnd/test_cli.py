@@ -342,3 +342,21 @@ def test_apply_service_accounts_and_api_keys(cli, tmp_path):
     path.write_text(doc)
     cli("delete", "-f", str(path))
     assert cli("org", "get", org, expect=1).returncode == 1
+
+
+def test_identity_provider_claim_options_map_claim_names(gh, cli):
+    org = uniq("cliclaims")
+    cli("org", "create", org)
+    oidc = json.loads(cli("identity-provider", "create", "corp", "--org", org, "--type", "oidc",
+                          "--issuer", "https://login.example.com", "--client-id", "gatehouse",
+                          "--claim", "subject=oid", "--claim", "groups=roles_and_groups", "-o", "json").stdout)
+    assert oidc["oidc"]["claims"] == {"subject": "oid", "groups": "roles_and_groups"}, oidc
+    # An update lays new names over the stored ones and keeps the rest.
+    oidc = json.loads(cli("identity-provider", "update", "corp", "--org", org, "--claim", "email=upn", "-o", "json").stdout)
+    assert oidc["oidc"]["claims"] == {"subject": "oid", "email": "upn", "groups": "roles_and_groups"}, oidc
+    azure = json.loads(cli("identity-provider", "create", "entra", "--org", org, "--type", "azure-ad",
+                           "--tenant", "72f988bf-86f1-41af-91ab-2d7cd011db47", "--client-id", "app",
+                           "--claim", "email=preferred_username", "--claim", "roles=app_roles", "-o", "json").stdout)
+    assert azure["azureAd"]["claims"] == {"email": "preferred_username", "roles": "app_roles"}, azure
+    cli("identity-provider", "delete", "corp", "--org", org)
+    cli("identity-provider", "delete", "entra", "--org", org)
