@@ -10,12 +10,18 @@ public struct AccessTokenRequest: Sendable, Equatable {
     public var scopes: [String]
     /// The OAuth client the token was issued to (`client_id`, RFC 9068 §2.2).
     public var clientID: String?
+    /// What kind of principal holds it (claim `kind`): a user signed in through a provider, or
+    /// a service account. The edge and the admin API rebuild the `Principal` from it.
+    public var kind: Principal.Kind?
+    /// The org's identity provider that authenticated a user (claim `idp`).
+    public var identityProvider: String?
     /// nil: the issuer's default lifetime.
     public var lifetime: TimeInterval?
 
     public init(
         subject: String, audiences: [String], org: String? = nil, groups: [String] = [], scopes: [String] = [],
-        clientID: String? = nil, lifetime: TimeInterval? = nil
+        clientID: String? = nil, kind: Principal.Kind? = nil, identityProvider: String? = nil,
+        lifetime: TimeInterval? = nil
     ) {
         self.subject = subject
         self.audiences = audiences
@@ -23,6 +29,8 @@ public struct AccessTokenRequest: Sendable, Equatable {
         self.groups = groups
         self.scopes = scopes
         self.clientID = clientID
+        self.kind = kind
+        self.identityProvider = identityProvider
         self.lifetime = lifetime
     }
 }

@@ -30,6 +30,8 @@ struct AccessTokenClaims: Encodable {
     var groups: [String]?
     var scope: String?
     var client_id: String?
+    var kind: String?
+    var idp: String?
     var iat: Int64
     var exp: Int64
     var jti: String

@@ -57,6 +57,10 @@ public final class TokenIssuer: Sendable {
     }
 
     public var issuer: String { endpoints.issuer }
+    /// The audience of the access tokens Gatehouse issues for itself (its admin API and the
+    /// edge's routes): its own issuer URL, as RFC 9068 §3 suggests for a resource server that
+    /// is also the authorization server. A route may ask for others with `auth.audiences`.
+    public var defaultAudience: String { endpoints.issuer }
     public var currentKeyID: String { ring.withLockedValue { $0.current.keyID } }
 
     /// Retired keys are published this long after their retirement.
@@ -102,7 +106,7 @@ public final class TokenIssuer: Sendable {
             aud: request.audiences.count == 1 ? .one(request.audiences[0]) : .many(request.audiences),
             org: request.org, groups: request.groups.isEmpty ? nil : request.groups,
             scope: request.scopes.isEmpty ? nil : request.scopes.joined(separator: " "),
-            client_id: request.clientID, iat: Int64(issuedAt.timeIntervalSince1970),
+            client_id: request.clientID, kind: request.kind?.rawValue, idp: request.identityProvider, iat: Int64(issuedAt.timeIntervalSince1970),
             exp: Int64(expiresAt.timeIntervalSince1970), jti: tokenID)
         let header = AccessTokenHeader(alg: "ES256", typ: "at+jwt", kid: key.keyID)
         let token: String
