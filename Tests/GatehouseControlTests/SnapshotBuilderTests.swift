@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseIdentity
 import GatehouseModel
 import GatehouseStore
 import NIOConcurrencyHelpers
@@ -8,6 +9,53 @@ import Testing
 @testable import GatehouseEdge
 
 @Suite struct SnapshotBuilderTests {
+    /// Serves no keys: these tests look at which caches exist, not at what they hold.
+    private struct NoKeys: KeySetFetching {
+        func fetchKeySet(for issuer: TrustedIssuer) async throws(KeySetFetchError) -> FetchedKeySet {
+            throw .unknownIssuer(issuer: issuer.issuer)
+        }
+    }
+
+    private static func makeBuilder(registry: KeySetCacheRegistry = KeySetCacheRegistry(fetcher: NoKeys())) -> SnapshotBuilder {
+        SnapshotBuilder(registry: registry)
+    }
+
+    @Test func identityProvidersRecompileTheirOrgAndKeepKeyCachesAcrossBuilds() async throws {
+        try await withStore { store in
+            let provider = IdentityProvider(
+                name: "corp", oidc: IdentityProvider.OIDC(issuer: "https://idp.example", clientId: "gatehouse"))
+            try await store.write { writer in
+                for org in ["a", "b"] {
+                    _ = try writer.save(Org(name: org), org: "", sealed: nil)
+                    _ = try writer.save(Function(name: "f", http: "http://127.0.0.1:9000/"), org: org, sealed: nil)
+                    _ = try writer.save(Route(name: "r", function: "f", paths: ["/one"]), org: org, sealed: nil)
+                }
+                _ = try writer.save(provider, org: "a", sealed: nil)
+            }
+            let registry = KeySetCacheRegistry(fetcher: NoKeys())
+            let builder = NIOLockedValueBox(Self.makeBuilder(registry: registry))
+            let first = try await update(builder, from: store)
+            #expect(registry.count == 1)
+            let cacheBefore = try #require(first.identity(of: "a")?.keySetCaches.first)
+            #expect(first.identity(of: "b")?.keySetCaches.isEmpty == true)
+
+            // Org b trusts the same issuer: only b is recompiled, and both share a's key cache.
+            try await store.write { writer in _ = try writer.save(provider, org: "b", sealed: nil) }
+            let second = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
+            #expect(registry.count == 1)
+            #expect(second.identity(of: "b")?.keySetCaches.first === cacheBefore)
+            #expect(second.identity(of: "a")?.keySetCaches.first === cacheBefore)
+
+            // Nobody trusts it any more: the cache is forgotten.
+            try await store.write { writer in
+                for org in ["a", "b"] { _ = try writer.delete(ResourceKey(kind: IdentityProvider.kind, org: org, name: "corp")) }
+            }
+            _ = try await update(builder, from: store)
+            #expect(registry.count == 0)
+        }
+    }
+
     private func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("gatehouse-snapshot-tests-\(UUID().uuidString)", isDirectory: true)
@@ -44,7 +92,7 @@ import Testing
                     _ = try writer.save(Route(name: "r", function: "f", paths: ["/one"]), org: org, sealed: nil)
                 }
             }
-            let builder = NIOLockedValueBox(SnapshotBuilder())
+            let builder = NIOLockedValueBox(Self.makeBuilder())
             var snapshot = try await update(builder, from: store)
             #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 3)
             #expect(snapshot.routeCount == 3)
@@ -85,7 +133,7 @@ import Testing
             }
 
             // The incremental result equals a from-scratch build.
-            let scratch = try await update(NIOLockedValueBox(SnapshotBuilder()), from: store)
+            let scratch = try await update(NIOLockedValueBox(Self.makeBuilder()), from: store)
             #expect(scratch.routeCount == snapshot.routeCount && scratch.revision == snapshot.revision)
         }
     }

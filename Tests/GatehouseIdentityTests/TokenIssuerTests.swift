@@ -57,6 +57,30 @@ struct TokenIssuerTests {
         #expect(issued.expiresAt == verified.expiresAt)
     }
 
+    @Test("an identity token names one function, ends with the caller's credential, and is no bearer token")
+    func identityToken() async throws {
+        let (issuer, directory) = try Self.makeIssuer()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let function = FunctionAudience(org: "acme", function: "hello")
+        let caller = Principal(
+            kind: .user, subject: "alice", org: "acme", groups: ["ops", "eng"], scopes: ["read"], provider: "corp",
+            expiresAt: now.addingTimeInterval(20))
+        let issued = try issuer.issueIdentityToken(for: caller, function: function, now: now)
+        #expect(JWS.decodeSegment(issued.token, 0)["typ"] as? String == "gatehouse-identity+jwt")
+        let claims = JWS.decodeSegment(issued.token, 1)
+        #expect(claims["aud"] as? String == "urn:gatehouse:function:acme/hello")
+        #expect(claims["sub"] as? String == "alice" && claims["org"] as? String == "acme")
+        #expect(claims["kind"] as? String == "user" && claims["idp"] as? String == "corp")
+        #expect(claims["groups"] as? [String] == ["eng", "ops"] && claims["scope"] as? String == "read")
+        // The caller's credential expires in 20 s: so does what the function is told.
+        #expect(issued.expiresAt == now.addingTimeInterval(20))
+
+        // Presented back to Gatehouse as a bearer token (by a function replaying it), it is refused.
+        let verifier = try Self.verifier(for: issuer, audience: function.audience)
+        let result = await verifier.verify(issued.token, now: now)
+        #expect(result == .failure(.unexpectedType(type: "gatehouse-identity+jwt")))
+    }
+
     @Test("tokens signed before and after a rotation both verify; the new key is picked up by refresh")
     func rotation() async throws {
         let (issuer, directory) = try Self.makeIssuer()

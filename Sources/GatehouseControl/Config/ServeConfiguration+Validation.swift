@@ -41,6 +41,9 @@ extension ServeConfiguration {
             return bytes > 0 ? nil : "must be greater than 0 (got \(bytes))"
         case (.shutdownGraceSeconds, .number(let seconds)):
             return seconds.isFinite && seconds >= 0 ? nil : "must be a number of seconds, 0 or more (got \(seconds))"
+        case (.keyRefreshSeconds, .number(let seconds)):
+            return seconds.isFinite && seconds >= 1 && seconds <= 3600
+                ? nil : "must be a number of seconds from 1 to 3600 (got \(seconds))"
         case (.externalURL, .string(let text)):
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
                 scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty

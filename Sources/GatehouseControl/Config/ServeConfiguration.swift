@@ -30,6 +30,10 @@ public struct ServeConfiguration: Hashable, Sendable {
     public var externalURL: String?
     /// A swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String
+    /// The least time between two fetches of one identity provider's keys, whatever asks for
+    /// them (a token with an unknown `kid`, a stale key set): bounds what a flood of made-up
+    /// `kid`s can cost the provider, and how long a key that appeared just after a fetch waits.
+    public var keyRefreshSeconds: Double
     public var tls: TLSSettings
 
     public init(
@@ -42,6 +46,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         shutdownGraceSeconds: Double = 10,
         externalURL: String? = nil,
         logLevel: String = "info",
+        keyRefreshSeconds: Double = 30,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -53,6 +58,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.externalURL = externalURL
         self.logLevel = logLevel
+        self.keyRefreshSeconds = keyRefreshSeconds
         self.tls = tls
     }
 }

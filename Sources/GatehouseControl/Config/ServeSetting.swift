@@ -2,7 +2,7 @@
 /// The raw value is the YAML key.
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
-    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel
+    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds
 
     var environmentVariable: String {
         switch self {
@@ -15,6 +15,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .shutdownGraceSeconds: "GATEHOUSE_SHUTDOWN_GRACE_SECONDS"
         case .externalURL: "GATEHOUSE_EXTERNAL_URL"
         case .logLevel: "GATEHOUSE_LOG_LEVEL"
+        case .keyRefreshSeconds: "GATEHOUSE_KEY_REFRESH_SECONDS"
         }
     }
 
@@ -23,7 +24,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     var valueType: ValueType {
         switch self {
         case .maxBodyBytes: .integer
-        case .shutdownGraceSeconds: .number
+        case .shutdownGraceSeconds, .keyRefreshSeconds: .number
         default: .string
         }
     }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GatehouseEdge
 import GatehouseIdentity
@@ -33,9 +34,9 @@ public enum GatehouseServer {
         edgeTLS.shutdownTimeout = .seconds(1)
 
         let group = MultiThreadedEventLoopGroup.singleton
+        let health = HealthState()
         let publicAddress = try configuration.publicListenAddress
         let plainAddress = try configuration.plainListenAddress
-        let adminAddress = try configuration.adminListenAddress
         let edge = try EdgeServer(
             configuration: .init(
                 publicHost: publicAddress.host, publicPort: publicAddress.port,
@@ -45,8 +46,34 @@ public enum GatehouseServer {
                 upstreamTrustRoots: try devPaths.map { try NIOSSLCertificate.fromPEMFile($0.ca.path) } ?? []),
             group: group)
 
-        let health = HealthState()
-        let snapshots = SnapshotService(store: store, edge: edge, health: health, logger: logger)
+        // Fetches identity providers' discovery documents and key sets (never on a request's path).
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .shared(group),
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
+        do {
+            try await serve(
+                configuration: configuration, store: store, sealer: sealer, verifier: verifier, edge: edge, group: group,
+                httpClient: httpClient, devPaths: devPaths, edgeTLS: edgeTLS, health: health, logger: logger)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+        try store.close()
+        logger.notice("gatehouse stopped")
+    }
+
+    private static func serve(
+        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, verifier: AdminTokenVerifier,
+        edge: EdgeServer, group: MultiThreadedEventLoopGroup, httpClient: HTTPClient, devPaths: DevCertificates.Paths?,
+        edgeTLS: TLSConfiguration, health: HealthState, logger: Logger
+    ) async throws {
+        let dataDir = configuration.dataDirectory
+        let adminAddress = try configuration.adminListenAddress
+        let keySets = KeySetCacheRegistry(
+            fetcher: HTTPKeySetFetcher(client: httpClient),
+            policy: KeySetRefreshPolicy(minimumInterval: configuration.keyRefreshSeconds), logger: logger)
+        let snapshots = SnapshotService(store: store, edge: edge, health: health, keys: keySets, logger: logger)
         try await snapshots.publishCurrent()
         let edgeAddresses = try await edge.bind()
         logger.notice(
@@ -79,6 +106,7 @@ public enum GatehouseServer {
                         configuration: .init(externalURL: configuration.externalURL ?? "https://\(admin)"),
                         dataDirectory: dataDir, masterKey: sealer.derivedKey(for: "signing-keys"))
                     issuerSlot.install(issuer)
+                    try await snapshots.install(issuer: issuer)
                     logger.info("token issuer ready", metadata: ["issuer": "\(issuer.issuer)", "kid": "\(issuer.currentKeyID)"])
                 } catch {
                     logger.error("token issuer unavailable", metadata: ["error": "\(error)"])
@@ -106,7 +134,5 @@ public enum GatehouseServer {
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000) + 1000)
         let services = ServiceGroup(configuration: groupConfiguration)
         try await services.run()
-        try store.close()
-        logger.notice("gatehouse stopped")
     }
 }

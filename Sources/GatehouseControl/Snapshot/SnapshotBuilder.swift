@@ -1,4 +1,5 @@
 import GatehouseEdge
+import GatehouseIdentity
 import GatehouseModel
 import GatehouseStore
 
@@ -12,7 +13,25 @@ import GatehouseStore
 struct SnapshotBuilder {
     private var functions: [ResourceKey: (revision: Int64, value: Function)] = [:]
     private var routes: [ResourceKey: (revision: Int64, value: Route)] = [:]
+    private var providers: [ResourceKey: (revision: Int64, value: IdentityProvider)] = [:]
+    private var apiKeys: [ResourceKey: (revision: Int64, value: OrgAPIKey)] = [:]
     private var compiled: [String: Snapshot.CompiledOrg] = [:]
+    /// Key caches outlive snapshots; Gatehouse's issuer joins once the control listener runs.
+    private let registry: KeySetCacheRegistry
+    private var issuer: TokenIssuer?
+    /// Set when something every org depends on changed (the issuer), so all are recompiled.
+    private var recompileAll = false
+
+    init(registry: KeySetCacheRegistry) {
+        self.registry = registry
+    }
+
+    /// Gatehouse's own issuer: its tokens become acceptable in every org, and it signs the
+    /// identity tokens sent to functions.
+    mutating func install(issuer: TokenIssuer) {
+        self.issuer = issuer
+        recompileAll = true
+    }
 
     /// How many orgs the last update recompiled (for tests and debug logs).
     private(set) var lastRecompiledOrgs = 0
@@ -22,20 +41,44 @@ struct SnapshotBuilder {
         var touched: Set<String> = []
         try Self.sync(&functions, with: reader, touched: &touched)
         try Self.sync(&routes, with: reader, touched: &touched)
+        try Self.sync(&providers, with: reader, touched: &touched)
+        try Self.sync(&apiKeys, with: reader, touched: &touched)
+        if recompileAll {
+            touched.formUnion(compiled.keys)
+            recompileAll = false
+        }
         // One pass over what is known collects the touched orgs' resources: filtering per org
         // made the first build (every org touched) cost orgs × documents.
         var orgFunctions: [String: [Function]] = [:]
         var orgRoutes: [String: [Route]] = [:]
+        var orgProviders: [String: [IdentityProvider]] = [:]
+        var orgKeys: [String: [OrgAPIKey]] = [:]
         for (key, entry) in functions where touched.contains(key.org) { orgFunctions[key.org, default: []].append(entry.value) }
         for (key, entry) in routes where touched.contains(key.org) { orgRoutes[key.org, default: []].append(entry.value) }
+        for (key, entry) in providers where touched.contains(key.org) { orgProviders[key.org, default: []].append(entry.value) }
+        for (key, entry) in apiKeys where touched.contains(key.org) { orgKeys[key.org, default: []].append(entry.value) }
+        let environment = EdgeIdentityEnvironment(registry: registry, issuer: issuer)
+        var skipped: [String] = []
         for org in touched {
             let (functions, routes) = (orgFunctions[org] ?? [], orgRoutes[org] ?? [])
-            compiled[org] = functions.isEmpty && routes.isEmpty
-                ? nil : Snapshot.CompiledOrg(org: org, functions: functions, routes: routes)
+            guard !functions.isEmpty || !routes.isEmpty else {
+                compiled[org] = nil
+                continue
+            }
+            let identity = OrgIdentity(
+                org: org, providers: orgProviders[org] ?? [], apiKeys: orgKeys[org] ?? [],
+                routeAudiences: Set(routes.flatMap { $0.auth?.audiences ?? [] }), environment: environment,
+                skipped: &skipped)
+            compiled[org] = Snapshot.CompiledOrg(org: org, functions: functions, routes: routes, identity: identity)
         }
         lastRecompiledOrgs = touched.count
+        lastSkippedProviders = skipped
+        registry.retain(only: compiled.values.flatMap(\.identity.keySetCaches))
         return Snapshot(revision: revision, orgs: compiled)
     }
+
+    /// Providers the last update could not trust, and why (logged by the snapshot service).
+    private(set) var lastSkippedProviders: [String] = []
 
     /// Brings `known` to the store's state for one kind; the orgs of documents that were
     /// added, changed or removed go into `touched`.

@@ -1,4 +1,5 @@
 import GatehouseEdge
+import GatehouseIdentity
 import GatehouseModel
 import GatehouseStore
 import Logging
@@ -12,30 +13,60 @@ final class SnapshotService: Service, Sendable {
     private let edge: EdgeServer
     private let health: HealthState
     private let logger: Logger
+    /// Every issuer's keys the edge may verify with; refreshed here, off the request path.
+    private let keys: KeySetCacheRegistry
+    private let builder: NIOLockedValueBox<SnapshotBuilder>
+    /// How often stale key sets are looked for (each set's own lifetime decides when it is).
+    static let keyRefreshInterval: Duration = .seconds(30)
 
-    init(store: any Store, edge: EdgeServer, health: HealthState, logger: Logger) {
+    init(store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, logger: Logger) {
         self.store = store
         self.edge = edge
         self.health = health
+        self.keys = keys
         self.logger = logger
+        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys))
     }
 
-    /// Only the service's own task updates it; the lock makes that visible to the compiler.
-    private let builder = NIOLockedValueBox(SnapshotBuilder())
+    /// Gatehouse's issuer has started: recompile every org to trust its tokens.
+    func install(issuer: TokenIssuer) async throws {
+        builder.withLockedValue { $0.install(issuer: issuer) }
+        try await publishCurrent()
+    }
 
     /// Builds and publishes the snapshot of the store as it is now, recompiling only what
     /// changed since the last one.
     func publishCurrent() async throws {
         let builder = self.builder
+        let edge = self.edge
+        // Published under the builder's lock: two builds racing (a revision and the issuer's
+        // start) must reach the edge in the order they were built.
         let snapshot = try await store.read { reader in
-            try builder.withLockedValue { try $0.update(from: reader) }
+            try builder.withLockedValue { builder in
+                let snapshot = try builder.update(from: reader)
+                edge.publish(snapshot)
+                return snapshot
+            }
         }
-        edge.publish(snapshot)
         health.snapshotPublished(revision: snapshot.revision)
+        for skipped in builder.withLockedValue({ $0.lastSkippedProviders }) {
+            logger.warning("identity provider not trusted at the edge", metadata: ["reason": "\(skipped)"])
+        }
+        // Newly trusted issuers get their keys now rather than on the first token's refresh.
+        let keys = self.keys
+        Task { await keys.refreshStale() }
         logger.debug("snapshot published", metadata: ["revision": "\(snapshot.revision)", "routes": "\(snapshot.routeCount)"])
     }
 
     func run() async throws {
+        let keys = self.keys
+        let refresher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.keyRefreshInterval)
+                await keys.refreshStale()
+            }
+        }
+        defer { refresher.cancel() }
         for await revision in store.revisions().cancelOnGracefulShutdown() {
             // Revisions that arrive while a build runs are covered by it: it reads the latest state.
             guard revision > health.revision else { continue }

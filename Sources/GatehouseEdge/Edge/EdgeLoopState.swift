@@ -11,6 +11,7 @@ final class EdgeLoopState {
     /// Request timeouts of this loop's exchanges.
     let timeouts: DeadlineSweeper
     let identifiers = LoopIdentifiers()
+    let authenticator = EdgeAuthenticator()
 
     init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings) {
         self.snapshot = snapshot

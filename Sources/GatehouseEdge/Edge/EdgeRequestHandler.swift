@@ -1,3 +1,5 @@
+import Foundation
+import GatehouseIdentity
 import GatehouseModel
 import Logging
 import NIOCore
@@ -16,6 +18,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     private let isHTTP2: Bool
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
+    /// Numbers exchanges, so a verification finishing off the loop finds the one it was for.
+    private var exchangeSerial = 0
 
     /// One request's progress. A new one starts at each request head.
     private final class Exchange: SweptDeadline {
@@ -24,6 +28,9 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         let method: HTTPMethod
         let path: Substring
         var route: CompiledRoute?
+        let serial: Int
+        /// A request routed but waiting for its token's issuer keys (see `verifyOffLoop`).
+        var awaitingKeys: RoutedRequest?
         var upstream: UpstreamConnection?
         /// Request parts that arrived before the upstream connection did.
         var pending: [HTTPClientRequestPart] = []
@@ -41,7 +48,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
 
         func deadlinePassed() { handler?.timedOut(self) }
 
-        init(requestId: String, version: HTTPVersion, method: HTTPMethod, path: Substring) {
+        init(requestId: String, version: HTTPVersion, method: HTTPMethod, path: Substring, serial: Int) {
+            self.serial = serial
             self.requestId = requestId
             self.version = version
             self.method = method
@@ -97,12 +105,13 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         do {
             target = try RequestTarget(uri: head.uri)
         } catch {
-            let exchange = Exchange(requestId: requestId, version: head.version, method: head.method, path: "")
+            let exchange = Exchange(requestId: requestId, version: head.version, method: head.method, path: "", serial: nextSerial())
             self.exchange = exchange
             if case .malformed(let reason) = error { respond(.badRequest(reason), to: exchange) }
             return
         }
-        let exchange = Exchange(requestId: requestId, version: head.version, method: head.method, path: target.rawPath)
+        let exchange = Exchange(
+            requestId: requestId, version: head.version, method: head.method, path: target.rawPath, serial: nextSerial())
         self.exchange = exchange
         if target.rawPath == "/healthz" {
             exchange.finished = true
@@ -126,14 +135,77 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
                 return
             }
             exchange.route = route
-            proxy(head, route: route, parameters: parameters, relativePath: relativePath, target: target, exchange: exchange, context: context)
+            let request = RoutedRequest(head: head, route: route, parameters: parameters, relativePath: relativePath, target: target)
+            let authentication = state.authenticator.authenticate(
+                head.headers, rules: route.auth, identity: route.identity, now: Date())
+            proceed(request, authentication, exchange: exchange, context: context)
         }
     }
 
-    private func proxy(
-        _ head: HTTPRequestHead, route: CompiledRoute, parameters: [Substring], relativePath: Substring,
-        target: RequestTarget, exchange: Exchange, context: ChannelHandlerContext
+    private func nextSerial() -> Int {
+        exchangeSerial &+= 1
+        return exchangeSerial
+    }
+
+    /// A request the router matched, kept while its authentication is decided.
+    struct RoutedRequest {
+        let head: HTTPRequestHead
+        let route: CompiledRoute
+        let parameters: [Substring]
+        let relativePath: Substring
+        let target: RequestTarget
+    }
+
+    // MARK: - Authentication
+
+    private func proceed(
+        _ request: RoutedRequest, _ authentication: EdgeAuthentication, exchange: Exchange, context: ChannelHandlerContext
     ) {
+        switch authentication {
+        case .anonymous:
+            proxy(request, caller: nil, exchange: exchange, context: context)
+        case .authenticated(let principal, let credential):
+            proxy(request, caller: (principal, credential), exchange: exchange, context: context)
+        case .refused(let refusal):
+            respond(refusal.problem, to: exchange, extraHeaders: [("www-authenticate", refusal.challenge.headerValue)])
+        case .needsKeyRefresh(let pending):
+            verifyOffLoop(pending, request: request, exchange: exchange, context: context)
+        }
+    }
+
+    /// The token's key is not in the cached key set: fetch the issuer's keys (at most once per
+    /// refresh interval, whatever the number of such tokens) and verify again, off the loop.
+    /// Body parts arriving meanwhile wait in `pending`, as they do for a connecting upstream.
+    private func verifyOffLoop(
+        _ pending: PendingVerification, request: RoutedRequest, exchange: Exchange, context: ChannelHandlerContext
+    ) {
+        guard let verifier = pending.identity.verifier else { return }
+        exchange.awaitingKeys = request
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let serial = exchange.serial
+        Task {
+            let result = await verifier.verify(pending.token)
+            bound.eventLoop.execute { bound.value.keysFetched(result, pending: pending, serial: serial) }
+        }
+    }
+
+    private func keysFetched(_ result: Result<VerifiedToken, TokenError>, pending: PendingVerification, serial: Int) {
+        guard let context, let exchange, exchange.serial == serial, !exchange.finished,
+            let request = exchange.awaitingKeys
+        else { return }
+        exchange.awaitingKeys = nil
+        let authentication = state.authenticator.complete(pending, with: result, rules: request.route.auth, now: Date())
+        proceed(request, authentication, exchange: exchange, context: context)
+    }
+
+    // MARK: - To the upstream
+
+    private func proxy(
+        _ request: RoutedRequest, caller: (Principal, TokenDigest)?, exchange: Exchange, context: ChannelHandlerContext
+    ) {
+        let (head, route, parameters, relativePath, target) = (
+            request.head, request.route, request.parameters, request.relativePath, request.target
+        )
         let upstream = route.upstream
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
@@ -141,9 +213,26 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             upstreamAuthority: route.upstreamAuthority, org: route.org, route: route.name, function: route.functionName,
             parameterNames: route.parameterNames, parameterValues: parameters, identifiers: state.identifiers)
         let uri = upstream.basePath + relativePath + target.query
-        exchange.upstreamHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: uri,
-            headers: ProxyHeaders.upstreamRequest(head.headers, forwarding))
+        var headers = ProxyHeaders.upstreamRequest(head.headers, forwarding)
+        if let (principal, credential) = caller {
+            // The function learns who called from the identity token; the caller's own
+            // credential is Gatehouse's to check and goes no further.
+            headers.remove(name: "authorization")
+            headers.remove(name: route.auth.apiKeyHeader)
+            guard let issuer = route.identity.issuer else {
+                respond(.unavailable("Gatehouse's token issuer is starting; try again shortly"), to: exchange)
+                return
+            }
+            guard
+                let token = state.authenticator.identityToken(
+                    for: principal, credential: credential, function: route.functionAudience, issuer: issuer, now: Date())
+            else {
+                respond(.internalError("the caller's identity could not be signed for the function"), to: exchange)
+                return
+            }
+            headers.add(name: ProxyHeaders.identityHeader, value: token)
+        }
+        exchange.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
         armTimer(exchange)
         let pool = state.pool
         pool.acquire(route.upstreamKey) { [weak self] result in

@@ -1,3 +1,4 @@
+import GatehouseIdentity
 import GatehouseModel
 
 /// A route as the edge uses it: everything needed to forward a request, resolved at snapshot
@@ -19,8 +20,16 @@ public final class CompiledRoute: Sendable {
     /// `Host` for the upstream request (port omitted when it is the scheme's default).
     let upstreamAuthority: String
     let upstreamKey: UpstreamKey
+    let auth: RouteAuthRules
+    /// The org's trusted issuers and API keys, shared by all its routes.
+    let identity: OrgIdentity
+    /// The `aud` of the identity tokens this route's function receives.
+    let functionAudience: FunctionAudience
 
-    public init(route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String) {
+    public init(
+        route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String,
+        identity: OrgIdentity
+    ) {
         self.org = org
         self.name = route.name
         self.functionName = function.name
@@ -37,6 +46,9 @@ public final class CompiledRoute: Sendable {
         self.upstreamAuthority = (upstream.host.utf8.contains(UInt8(ascii: ":")) ? "[\(upstream.host)]" : upstream.host)
             + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
         self.upstreamKey = UpstreamKey(upstream, http2: upstreamHTTP2)
+        self.auth = route.auth.map(RouteAuthRules.init) ?? .open
+        self.identity = identity
+        self.functionAudience = FunctionAudience(org: org, function: function.name)
     }
 
     public func allows(method: String) -> Bool { methods.isEmpty || methods.contains(method) }

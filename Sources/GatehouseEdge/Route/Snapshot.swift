@@ -12,6 +12,7 @@ public final class Snapshot: Sendable {
     /// Routes with wildcard hosts, longest suffix first so the most specific wins.
     let wildcardHosts: [(suffix: String, table: RouteTable)]
     public let routeCount: Int
+    private let identities: [String: OrgIdentity]
 
     public static let empty = Snapshot(revision: 0, functions: [], routes: [])
 
@@ -50,7 +51,11 @@ public final class Snapshot: Sendable {
         self.wildcardHosts = wildcardEntries.map { (suffix: $0.key, table: RouteTable(entries: $0.value)) }
             .sorted { $0.suffix.count > $1.suffix.count }
         self.routeCount = count
+        self.identities = orgs.mapValues(\.identity)
     }
+
+    /// The compiled identity of an org that has routes or functions.
+    public func identity(of org: String) -> OrgIdentity? { identities[org] }
 
     /// One org's routes compiled: its prefix table, and its host routes waiting to be merged
     /// with other orgs' (a host belongs to one org, but wildcard suffixes may interleave).
@@ -60,7 +65,12 @@ public final class Snapshot: Sendable {
         let wildcardHostEntries: [String: [(PathPattern, CompiledRoute)]]
         public let routeCount: Int
 
-        public init(org: String, functions: [Function], routes: [Route]) {
+        /// The org's identity; its routes check callers against it.
+        public let identity: OrgIdentity
+
+        public init(org: String, functions: [Function], routes: [Route], identity: OrgIdentity? = nil) {
+            let identity = identity ?? .empty(org: org)
+            self.identity = identity
             var upstreams: [String: (Function, UpstreamURL)] = [:]
             for function in functions {
                 guard let http = function.http, let upstream = try? UpstreamURL(parsing: http.url, field: "http.url") else {
@@ -77,7 +87,8 @@ public final class Snapshot: Sendable {
                 for raw in route.paths {
                     guard let pattern = try? PathPattern(parsing: raw, field: "") else { continue }
                     let compiled = CompiledRoute(
-                        route: route, org: org, function: function, upstream: upstream, pattern: pattern, rawPattern: raw)
+                        route: route, org: org, function: function, upstream: upstream, pattern: pattern, rawPattern: raw,
+                        identity: identity)
                     count += 1
                     let hosts = route.hostList
                     if hosts.isEmpty {

@@ -9,6 +9,9 @@ import NIOHTTP1
 enum ProxyHeaders {
     /// Headers Gatehouse itself sets for the function; a client must not be able to forge them.
     static let reservedPrefix = "x-gatehouse-"
+    /// The caller's identity, a JWT Gatehouse signs for the function (see README, "Identity at
+    /// the function"). Clients cannot send it: every `x-gatehouse-` header of theirs is dropped.
+    static let identityHeader = "x-gatehouse-identity"
 
     struct Forwarding {
         var clientAddress: SocketAddress?

@@ -5,8 +5,17 @@ import Crypto
 public struct TokenDigest: Hashable, Sendable {
     private let words: (UInt64, UInt64, UInt64, UInt64)
 
-    public init(_ token: String) {
-        let digest = SHA256.hash(data: Array(token.utf8))
+    /// The digest of `token` within `scope` (empty: no scope). The scope is hashed first and
+    /// ends with a zero byte, which neither a scope nor a token contains, so no two pairs meet.
+    public init(_ token: String, scope: String = "") {
+        var hasher = SHA256()
+        if !scope.isEmpty {
+            hasher.update(data: Array(scope.utf8))
+            hasher.update(data: [0])
+        }
+        var token = token
+        token.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let digest = hasher.finalize()
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         digest.withUnsafeBytes { bytes in
             func word(_ index: Int) -> UInt64 {

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Base64url without padding (RFC 4648 §5), the encoding of every JWS segment and JWK member.
-enum Base64URL {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+public enum Base64URL {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         Data(bytes).base64URLEncodedString()
     }
 
     /// The decoded bytes, or nil for anything that is not unpadded base64url: padding, whitespace,
     /// the `+`/`/` alphabet and impossible lengths are all refused, so one token has one spelling
     /// as far as this decoder is concerned.
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         var standard = ""
         standard.reserveCapacity(text.utf8.count + 3)
         for byte in text.utf8 {

@@ -37,6 +37,30 @@ struct AccessTokenClaims: Encodable {
     var jti: String
 }
 
+/// The claims of the identity token the edge sends functions (`TokenIssuer.issueIdentityToken`).
+struct IdentityTokenClaims: Encodable {
+    var iss: String
+    var sub: String
+    var aud: String
+    var org: String?
+    var kind: String
+    var idp: String?
+    var groups: [String]?
+    var scope: String?
+    var iat: Int64
+    var exp: Int64
+    var jti: String
+}
+
+/// The function an identity token is for: its `aud`, `urn:gatehouse:function:{org}/{name}`.
+public struct FunctionAudience: Sendable, Hashable {
+    public let audience: String
+
+    public init(org: String, function: String) {
+        audience = "urn:gatehouse:function:\(org)/\(function)"
+    }
+}
+
 /// The OIDC discovery document.
 struct DiscoveryDocument: Encodable {
     var issuer: String

@@ -108,17 +108,50 @@ public final class TokenIssuer: Sendable {
             scope: request.scopes.isEmpty ? nil : request.scopes.joined(separator: " "),
             client_id: request.clientID, kind: request.kind?.rawValue, idp: request.identityProvider, iat: Int64(issuedAt.timeIntervalSince1970),
             exp: Int64(expiresAt.timeIntervalSince1970), jti: tokenID)
-        let header = AccessTokenHeader(alg: "ES256", typ: "at+jwt", kid: key.keyID)
-        let token: String
+        let token = try sign(claims, type: "at+jwt", with: key)
+        return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    /// The `x-gatehouse-identity` token the edge sends a function: who called, signed by
+    /// Gatehouse, so the function can trust it without verifying the caller's own credential.
+    ///
+    /// Its `typ` is `gatehouse-identity+jwt`, which no verifier of bearer tokens accepts, and its
+    /// `aud` names the one function: a function cannot replay it to Gatehouse or to another
+    /// function as a credential.
+    public func issueIdentityToken(
+        for principal: Principal, function: FunctionAudience, lifetime: TimeInterval = TokenIssuer.identityTokenLifetime,
+        now: Date = Date()
+    ) throws(TokenIssuerError) -> IssuedAccessToken {
+        let key = ring.withLockedValue { $0.current }
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        var expiresAt = issuedAt.addingTimeInterval(lifetime.rounded(.down))
+        if let credentialExpiry = principal.expiresAt, credentialExpiry < expiresAt { expiresAt = credentialExpiry }
+        let tokenID = Base64URL.encode(RandomBytes.make(count: 12))
+        let claims = IdentityTokenClaims(
+            iss: issuer, sub: principal.subject, aud: function.audience, org: principal.org, kind: principal.kind.rawValue,
+            idp: principal.provider, groups: principal.groups.isEmpty ? nil : principal.groups.sorted(),
+            scope: principal.scopes.isEmpty ? nil : principal.scopes.sorted().joined(separator: " "),
+            iat: Int64(issuedAt.timeIntervalSince1970), exp: Int64(expiresAt.timeIntervalSince1970.rounded(.down)),
+            jti: tokenID)
+        let token = try sign(claims, type: Self.identityTokenType, with: key)
+        return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    /// Short: the edge mints one per caller and function and reuses it for half its life.
+    public static let identityTokenLifetime: TimeInterval = 60
+    public static let identityTokenType = "gatehouse-identity+jwt"
+
+    /// JWS compact serialization of `claims`, signed ES256 with `key`.
+    private func sign(_ claims: some Encodable, type: String, with key: SigningKey) throws(TokenIssuerError) -> String {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let header = AccessTokenHeader(alg: "ES256", typ: type, kid: key.keyID)
             let signingInput = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
-            token = signingInput + "." + (try key.sign(Data(signingInput.utf8)))
+            return signingInput + "." + (try key.sign(Data(signingInput.utf8)))
         } catch {
             throw .signingFailed
         }
-        return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)
     }
 
     /// The JWKS document (RFC 7517 §5) of every key a verifier may need at `now`.

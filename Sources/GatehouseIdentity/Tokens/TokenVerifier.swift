@@ -10,29 +10,52 @@ import Logging
 /// edge can call it on its event loop. `verify` may refresh the issuer's keys first (rate
 /// limited per issuer) and retries once when a key was unknown.
 public final class TokenVerifier: Sendable {
-    private let caches: [String: KeySetCache]
+    /// One trusted issuer: the rules its tokens must follow, and the cache of its keys. Several
+    /// verifiers may share a cache (the edge builds one verifier per org, and two orgs may trust
+    /// the same issuer with different audiences); the rules are the verifier's own.
+    public struct Entry: Sendable {
+        public let issuer: TrustedIssuer
+        public let keys: KeySetCache
 
-    public init(
+        public init(issuer: TrustedIssuer, keys: KeySetCache) {
+            self.issuer = issuer
+            self.keys = keys
+        }
+    }
+
+    private let entries: [String: Entry]
+
+    public convenience init(
         issuers: [TrustedIssuer], fetcher: any KeySetFetching, policy: KeySetRefreshPolicy = KeySetRefreshPolicy(),
         logger: Logger = Logger(label: "gatehouse.identity.keys")
     ) throws(TrustedIssuerError) {
-        var caches: [String: KeySetCache] = [:]
-        for issuer in issuers {
-            guard caches[issuer.issuer] == nil else { throw .duplicateIssuer(issuer: issuer.issuer) }
-            caches[issuer.issuer] = KeySetCache(issuer: issuer, fetcher: fetcher, policy: policy, logger: logger)
-        }
-        self.caches = caches
+        try self.init(
+            entries: issuers.map {
+                Entry(issuer: $0, keys: KeySetCache(issuer: $0, fetcher: fetcher, policy: policy, logger: logger))
+            })
     }
 
-    public var issuers: [TrustedIssuer] { caches.values.map(\.issuer).sorted { $0.issuer < $1.issuer } }
+    public init(entries: [Entry]) throws(TrustedIssuerError) {
+        var byIssuer: [String: Entry] = [:]
+        for entry in entries {
+            guard byIssuer[entry.issuer.issuer] == nil else { throw .duplicateIssuer(issuer: entry.issuer.issuer) }
+            byIssuer[entry.issuer.issuer] = entry
+        }
+        self.entries = byIssuer
+    }
+
+    public var issuers: [TrustedIssuer] { entries.values.map(\.issuer).sorted { $0.issuer < $1.issuer } }
+
+    /// Whether tokens of `issuer` are accepted at all.
+    public func trusts(issuer: String) -> Bool { entries[issuer] != nil }
 
     /// The key set cache of one issuer, for warming up and for health reporting.
-    public func keySetCache(for issuer: String) -> KeySetCache? { caches[issuer] }
+    public func keySetCache(for issuer: String) -> KeySetCache? { entries[issuer]?.keys }
 
     /// Fetches every issuer's keys that are missing or stale (e.g. at start-up, or on a timer).
     public func refreshStaleKeySets(now: Date = Date()) async {
         await withTaskGroup(of: Void.self) { group in
-            for cache in caches.values where cache.needsRefresh(at: now) {
+            for cache in entries.values.map(\.keys) where cache.needsRefresh(at: now) {
                 group.addTask { await cache.refresh(now: now) }
             }
         }
@@ -68,7 +91,7 @@ public final class TokenVerifier: Sendable {
         case .failure(let error): return .failure(error)
         case .success(let value): prepared = value
         }
-        let cache = prepared.cache
+        let cache = prepared.entry.keys
         if cache.keySet == nil {
             await cache.refresh(now: now)
         } else if cache.needsRefresh(at: now) {
@@ -76,14 +99,14 @@ public final class TokenVerifier: Sendable {
         }
         let first = verify(prepared, now: now)
         guard case .failure(let error) = first, error.isCuredByKeyRefresh else { return first }
-        if case .rateLimited = await prepared.cache.refresh(now: now) { return first }
+        if case .rateLimited = await cache.refresh(now: now) { return first }
         return verify(prepared, now: now)
     }
 
     /// A parsed token whose header passed the checks and whose issuer is trusted.
     private struct Prepared {
         var jws: CompactJWS
-        var cache: KeySetCache
+        var entry: Entry
         var algorithm: SignatureAlgorithm
     }
 
@@ -98,19 +121,19 @@ public final class TokenVerifier: Sendable {
         // check it with; nothing else of the payload is believed until then.
         guard let issuerValue = jws.claims["iss"] else { return .failure(.missingClaim(name: "iss")) }
         guard let issuer = issuerValue.stringValue else { return .failure(.malformed(.memberType(name: "iss"))) }
-        guard let cache = caches[issuer] else { return .failure(.untrustedIssuer) }
+        guard let entry = entries[issuer] else { return .failure(.untrustedIssuer) }
         guard let algorithm = SignatureAlgorithm(rawValue: jws.header.algorithm),
-            cache.issuer.allowedAlgorithms.contains(algorithm)
+            entry.issuer.allowedAlgorithms.contains(algorithm)
         else {
             return .failure(.algorithmNotAllowed(algorithm: jws.header.algorithm))
         }
-        return .success(Prepared(jws: jws, cache: cache, algorithm: algorithm))
+        return .success(Prepared(jws: jws, entry: entry, algorithm: algorithm))
     }
 
     private func verify(_ prepared: Prepared, now: Date) -> Result<VerifiedToken, TokenError> {
         let jws = prepared.jws
-        let trusted = prepared.cache.issuer
-        guard let keySet = prepared.cache.keySet else { return .failure(.keySetUnavailable(issuer: trusted.issuer)) }
+        let trusted = prepared.entry.issuer
+        guard let keySet = prepared.entry.keys.keySet else { return .failure(.keySetUnavailable(issuer: trusted.issuer)) }
         let key: VerificationKey
         switch keySet.key(for: jws.header.keyID) {
         case .found(let found): key = found

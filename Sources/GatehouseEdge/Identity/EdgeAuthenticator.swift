@@ -1,0 +1,170 @@
+import Foundation
+import GatehouseIdentity
+import GatehouseModel
+import NIOHTTP1
+
+/// Authenticates requests on one event loop: reads the one credential a request presents,
+/// verifies it against the route's org (cached per loop), turns it into a `Principal` and
+/// checks the route's requirements. Also mints the identity tokens sent to functions.
+///
+/// Owned by its loop's `EdgeLoopState`; nothing here locks or suspends. A token whose key the
+/// cached key set lacks comes back as `needsKeyRefresh`, for the caller to verify off the loop.
+final class EdgeAuthenticator {
+    private let verified = VerifiedTokenCache(capacity: 10_000)
+    private struct IdentityTokenKey: Hashable {
+        var credential: TokenDigest
+        var function: FunctionAudience
+    }
+    /// Identity tokens by caller and function, reused for half their life: signing costs more
+    /// than the rest of a request's authentication together.
+    private let identityTokens = ExpiringClockCache<IdentityTokenKey, String>(capacity: 10_000)
+
+    func authenticate(_ headers: HTTPHeaders, rules: RouteAuthRules, identity: OrgIdentity, now: Date) -> EdgeAuthentication {
+        if rules.anonymous { return .anonymous }
+        let presented: PresentedCredential
+        switch PresentedCredential.extract(from: headers, apiKeyHeader: rules.apiKeyHeader) {
+        case .failure(.multiple):
+            return .refused(.invalidRequest("more than one credential was presented; send exactly one"))
+        case .failure(.malformed):
+            return .refused(.invalidRequest("the credential is malformed; send 'Authorization: Bearer <token>'"))
+        case .failure(.tooLarge):
+            return .refused(.invalidToken("the token is larger than \(PresentedCredential.maxTokenBytes) bytes"))
+        case .success(nil):
+            return .refused(.missing("this route needs \(Self.accepted(rules))"))
+        case .success(let credential?):
+            presented = credential
+        }
+        switch presented {
+        case .apiKey(let key):
+            guard rules.acceptsAPIKey else { return .refused(.invalidToken("this route does not accept API keys")) }
+            switch identity.apiKeys.principal(forPresented: key, now: now) {
+            case .failure(let error):
+                return .refused(.invalidToken(error.description))
+            case .success(let principal):
+                return admit(principal, credential: TokenDigest(key, scope: identity.org), rules: rules)
+            }
+        case .bearer(let token):
+            guard rules.acceptsJWT else { return .refused(.invalidToken("this route does not accept bearer tokens")) }
+            guard let verifier = identity.verifier else {
+                return .refused(.invalidToken("org \(identity.org) trusts no token issuer"))
+            }
+            let result = verified.verify(token, scope: identity.org, now: now, using: verifier)
+            if case .failure(let error) = result, error.isCuredByKeyRefresh {
+                return .needsKeyRefresh(PendingVerification(token: token, identity: identity))
+            }
+            return decide(result, credential: TokenDigest(token, scope: identity.org), identity: identity, rules: rules)
+        }
+    }
+
+    /// Finishes a verification that needed the issuer's keys fetched, back on the loop.
+    func complete(
+        _ pending: PendingVerification, with result: Result<VerifiedToken, TokenError>, rules: RouteAuthRules, now: Date
+    ) -> EdgeAuthentication {
+        let credential = TokenDigest(pending.token, scope: pending.identity.org)
+        if case .success(let token) = result { verified.insert(token, for: credential, now: now) }
+        return decide(result, credential: credential, identity: pending.identity, rules: rules)
+    }
+
+    /// The identity token for `principal` calling `function`, minted or reused.
+    func identityToken(
+        for principal: Principal, credential: TokenDigest, function: FunctionAudience, issuer: TokenIssuer, now: Date
+    ) -> String? {
+        let key = IdentityTokenKey(credential: credential, function: function)
+        if let token = identityTokens.lookup(key, now: now) { return token }
+        guard let issued = try? issuer.issueIdentityToken(for: principal, function: function, now: now) else { return nil }
+        let reuseUntil = issued.issuedAt.addingTimeInterval(issued.expiresAt.timeIntervalSince(issued.issuedAt) / 2)
+        identityTokens.insert(issued.token, for: key, validUntil: reuseUntil, now: now)
+        return issued.token
+    }
+
+    /// Forgets cached verdicts, e.g. when the org's trusted issuers changed.
+    func forgetVerifiedTokens() {
+        verified.removeAll()
+        identityTokens.removeAll()
+    }
+
+    // MARK: - Deciding
+
+    private func decide(
+        _ result: Result<VerifiedToken, TokenError>, credential: TokenDigest, identity: OrgIdentity, rules: RouteAuthRules
+    ) -> EdgeAuthentication {
+        let token: VerifiedToken
+        switch result {
+        case .failure(let error): return .refused(.invalidToken(error.description))
+        case .success(let value): token = value
+        }
+        // The snapshot may have changed since the verdict was cached: the provider must still be the org's.
+        guard let provider = identity.providers[token.issuer] else {
+            return .refused(.invalidToken("the token's issuer is not trusted by org \(identity.org)"))
+        }
+        let wanted = rules.audiences ?? provider.audiences
+        guard token.audiences.contains(where: wanted.contains) else {
+            return .refused(.invalidToken("the token's audience is not accepted on this route"))
+        }
+        let principal: Principal
+        switch Self.principal(of: token, provider: provider, org: identity.org) {
+        case .failure(let refusal): return .refused(refusal)
+        case .success(let value): principal = value
+        }
+        guard rules.admits(provider: provider.name, via: principal.provider) else {
+            return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? provider.name)"))
+        }
+        return admit(principal, credential: credential, rules: rules)
+    }
+
+    private static func principal(of token: VerifiedToken, provider: OrgIdentity.ProviderRule, org: String) -> Result<Principal, AuthRefusal> {
+        switch provider.kind {
+        case .gatehouse:
+            // One org's Gatehouse token is no credential in another org.
+            guard token.string("org") == org else {
+                return .failure(.invalidToken("the token was issued for another org"))
+            }
+            let kind = token.string("kind").flatMap(Principal.Kind.init(rawValue:)) ?? .user
+            guard kind == .user || kind == .serviceAccount else {
+                return .failure(.invalidToken("the token's kind '\(kind.rawValue)' is not accepted at the edge"))
+            }
+            return .success(
+                Principal(
+                    kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
+                    provider: token.string("idp") ?? provider.name, expiresAt: token.expiresAt))
+        case .external(let subjectClaim, _, let groupsClaim, let rolesClaim):
+            guard let subject = subjectClaim == "sub" ? token.subject : token.claims[subjectClaim]?.stringValue,
+                !subject.isEmpty
+            else {
+                return .failure(.invalidToken("the token has no '\(subjectClaim)' claim to identify the caller"))
+            }
+            var groups = Set(Self.strings(token.claims[groupsClaim]))
+            if let rolesClaim { groups.formUnion(Self.strings(token.claims[rolesClaim])) }
+            return .success(
+                Principal(
+                    kind: .user, subject: subject, org: org, groups: groups, scopes: Set(token.scopes),
+                    provider: provider.name, expiresAt: token.expiresAt))
+        }
+    }
+
+    /// A claim holding a list of names, or one name.
+    private static func strings(_ value: ClaimValue?) -> [String] {
+        guard let value else { return [] }
+        if let list = value.stringArrayValue { return list }
+        return value.stringValue.map { [$0] } ?? []
+    }
+
+    /// The route's requirements of an authenticated caller.
+    private func admit(_ principal: Principal, credential: TokenDigest, rules: RouteAuthRules) -> EdgeAuthentication {
+        guard rules.scopes.isSubset(of: principal.scopes) else {
+            return .refused(.forbidden("the credential lacks a scope this route requires", scopes: rules.scopes))
+        }
+        guard rules.groups.isEmpty || !rules.groups.isDisjoint(with: principal.groups) else {
+            return .refused(.forbidden("the caller is not in a group this route admits"))
+        }
+        return .authenticated(principal, credential: credential)
+    }
+
+    private static func accepted(_ rules: RouteAuthRules) -> String {
+        var ways: [String] = []
+        if rules.acceptsJWT { ways.append("a bearer token") }
+        if rules.acceptsAPIKey { ways.append("an API key (\(rules.apiKeyHeader) or Authorization: Bearer gak_...)") }
+        if rules.acceptsSession { ways.append("a login session") }
+        return ways.joined(separator: " or ")
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GatehouseIdentity
+import GatehouseModel
+
+/// One org's identity configuration compiled for the edge: the token verifier of the issuers
+/// it trusts, how each provider's claims become a `Principal`, and its API keys. Built with the
+/// org's snapshot, immutable, read on the event loops without locks.
+///
+/// Each org gets a verifier of its own (sharing key caches with other orgs' through the
+/// `KeySetCacheRegistry`), so a token another org's provider issued is an untrusted issuer here,
+/// however valid it is elsewhere.
+public final class OrgIdentity: Sendable {
+    /// How a provider's tokens become principals.
+    struct ProviderRule: Sendable {
+        enum Kind: Sendable {
+            /// An org's OIDC or Entra ID provider: claims mapped as configured.
+            case external(subject: String, email: String, groups: String, roles: String?)
+            /// Gatehouse's own tokens: `org`, `kind`, `idp` and `groups` as Gatehouse wrote them.
+            case gatehouse
+        }
+
+        let name: String
+        let kind: Kind
+        /// What a token's `aud` must name when the route does not say (`auth.audiences`).
+        let audiences: Set<String>
+    }
+
+    public let org: String
+    /// nil: no issuer is trusted (no providers, and Gatehouse's issuer not started yet).
+    let verifier: TokenVerifier?
+    /// By exact `iss`.
+    let providers: [String: ProviderRule]
+    let apiKeys: APIKeyVerifier
+    /// Signs the identity tokens sent to functions; nil until the control listener started it.
+    let issuer: TokenIssuer?
+
+    public static func empty(org: String) -> OrgIdentity {
+        OrgIdentity(org: org, verifier: nil, providers: [:], apiKeys: APIKeyVerifier(entries: [:]), issuer: nil)
+    }
+
+    init(org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier, issuer: TokenIssuer?) {
+        self.org = org
+        self.verifier = verifier
+        self.providers = providers
+        self.apiKeys = apiKeys
+        self.issuer = issuer
+    }
+
+    /// Compiles the org's providers, API keys and the audiences its routes ask for.
+    ///
+    /// A provider that cannot be trusted as configured (e.g. an Entra ID tenant given by domain
+    /// name, whose token issuer is only known after discovery) is left out and reported in
+    /// `skipped`, rather than failing the whole org.
+    public convenience init(
+        org: String, providers: [IdentityProvider], apiKeys: [OrgAPIKey], routeAudiences: Set<String>,
+        environment: EdgeIdentityEnvironment, skipped: inout [String]
+    ) {
+        var entries: [TokenVerifier.Entry] = []
+        var rules: [String: ProviderRule] = [:]
+        func trust(_ issuer: String, _ rule: ProviderRule, keys: (TrustedIssuer) -> KeySetCache) {
+            guard rules[issuer] == nil else {
+                skipped.append("\(rule.name): issuer \(issuer) is already trusted through provider \(rules[issuer]!.name)")
+                return
+            }
+            do {
+                let trusted = try TrustedIssuer(issuer: issuer, audiences: rule.audiences.union(routeAudiences))
+                entries.append(TokenVerifier.Entry(issuer: trusted, keys: keys(trusted)))
+                rules[issuer] = rule
+            } catch {
+                skipped.append("\(rule.name): \(error)")
+            }
+        }
+        for provider in providers.sorted(by: { $0.name < $1.name }) {
+            switch provider.type {
+            case .oidc:
+                guard let oidc = provider.oidc else { continue }
+                let claims = oidc.effectiveClaims
+                let rule = ProviderRule(
+                    name: provider.name,
+                    kind: .external(
+                        subject: claims.effectiveSubject, email: claims.effectiveEmail, groups: claims.effectiveGroups,
+                        roles: nil),
+                    audiences: Set(oidc.effectiveAudiences))
+                trust(oidc.issuer, rule) { environment.registry.cache(for: $0) }
+            case .azureAD:
+                guard let azure = provider.azureAd else { continue }
+                guard azure.tenantIsId else {
+                    skipped.append(
+                        "\(provider.name): the tenant is a domain name; give its directory (tenant) id for the edge to verify its tokens")
+                    continue
+                }
+                let claims = azure.effectiveClaims
+                let rule = ProviderRule(
+                    name: provider.name,
+                    kind: .external(
+                        subject: claims.effectiveSubject, email: claims.effectiveEmail, groups: claims.effectiveGroups,
+                        roles: claims.effectiveRoles),
+                    audiences: Set(azure.effectiveAudiences))
+                trust(azure.authority, rule) { environment.registry.cache(for: $0) }
+            case .github:
+                // GitHub's tokens are not JWTs: they are checked with GitHub's API, not here.
+                continue
+            }
+        }
+        if let issuer = environment.issuer {
+            let rule = ProviderRule(name: Route.Auth.gatehouseProvider, kind: .gatehouse, audiences: [issuer.defaultAudience])
+            trust(issuer.issuer, rule) { environment.registry.cache(for: $0, fetcher: issuer, policy: EdgeIdentityEnvironment.ownKeysPolicy) }
+        }
+        var keyEntries: [String: APIKeyVerifier.Entry] = [:]
+        for key in apiKeys where !key.isRevoked {
+            guard let id = key.keyId, let hash = key.keyHash.flatMap(Base64URL.decode) else { continue }
+            keyEntries[id] = APIKeyVerifier.Entry(
+                hash: APIKeyHash(bytes: Data(hash)),
+                principal: Principal(
+                    kind: .apiKey, subject: key.name, org: org, scopes: Set(key.scopes ?? []), provider: "api-key",
+                    expiresAt: key.expiresAt))
+        }
+        self.init(
+            org: org, verifier: entries.isEmpty ? nil : try? TokenVerifier(entries: entries), providers: rules,
+            apiKeys: APIKeyVerifier(entries: keyEntries), issuer: environment.issuer)
+    }
+
+    /// The caches this org's verifier reads, so the registry keeps them.
+    public var keySetCaches: [KeySetCache] {
+        guard let verifier else { return [] }
+        return verifier.issuers.compactMap { verifier.keySetCache(for: $0.issuer) }
+    }
+}
+
+/// What compiling identities needs beyond the store's documents: the key caches that outlive
+/// snapshots, and Gatehouse's own issuer once the control listener has started it.
+public struct EdgeIdentityEnvironment: Sendable {
+    public let registry: KeySetCacheRegistry
+    public let issuer: TokenIssuer?
+
+    /// Gatehouse's keys are served in process: asking again right after a rotation costs
+    /// nothing, so an unknown `kid` may refresh them every second.
+    static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
+
+    public init(registry: KeySetCacheRegistry, issuer: TokenIssuer?) {
+        self.registry = registry
+        self.issuer = issuer
+    }
+}
