@@ -34,10 +34,12 @@ WORK = RESULTS / "work.tmp"          # scratch, git-ignored (bench/results/*.tmp
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 PORTS = dict(upstream=18080, gatehouse=18443, gatehouse_admin=18444, nginx=18451, haproxy=18452,
-             envoy=18453, haproxy_jwt=18462, envoy_jwt=18463)
+             envoy=18453, haproxy_jwt=18462, envoy_jwt=18463, issuer=18470)
 WORKLOADS = ["proxy", "jwt", "policy", "routes-10k", "connections"]
 PEER_NAMES = ["nginx", "haproxy", "envoy"]
-JWT_ISS, JWT_AUD = "https://issuer.bench.local", "gatehouse-bench"
+# A loopback issuer: Gatehouse finds its keys by OIDC discovery (served by `serve_issuer`); the
+# peers are given the same keys as a file. Gatehouse accepts plain http only for loopback issuers.
+JWT_ISS, JWT_AUD = f"http://127.0.0.1:{PORTS['issuer']}", "gatehouse-bench"
 
 
 def log(*a):
@@ -211,6 +213,31 @@ def make_jwt_material():
     return tokens
 
 
+def serve_issuer():
+    """The bench issuer's discovery document and JWKS, for Gatehouse (a daemon thread)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    documents = {
+        "/.well-known/openid-configuration": json.dumps({"issuer": JWT_ISS, "jwks_uri": f"{JWT_ISS}/jwks.json"}),
+        "/jwks.json": (WORK / "jwks.json").read_text(),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = documents.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("cache-control", "max-age=3600")
+            self.end_headers()
+            self.wfile.write((body or "{}").encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", PORTS["issuer"]), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 # ---------------------------------------------------------------- systems
 
 class Gatehouse:
@@ -221,6 +248,8 @@ class Gatehouse:
         self.certs = WORK / "certs"
         self.srv = None
         self.client = None
+        # Set by the jwt workload: the route /bench/jwt then needs this provider's tokens.
+        self.jwt_token = None
 
     def start(self):
         data = WORK / "gatehouse-data"
@@ -247,6 +276,12 @@ class Gatehouse:
                  {"name": "up", "runtime": "http", "http": {"url": f"http://127.0.0.1:{PORTS['upstream']}/"}})
         self.put(f"/orgs/bench/routes/r", {"name": "r", "function": "up", "paths": ["/hello"]})
         self.wait_route("/bench/hello")
+        if self.jwt_token:
+            self.put("/orgs/bench/identity-providers/bench",
+                     {"name": "bench", "type": "oidc", "oidc": {"issuer": JWT_ISS, "clientId": JWT_AUD}})
+            self.put("/orgs/bench/routes/jwt",
+                     {"name": "jwt", "function": "up", "paths": ["/jwt"], "auth": {"mode": "jwt"}})
+            self.wait_route("/bench/jwt", headers={"authorization": f"Bearer {self.jwt_token}"})
 
     def put(self, path, body):
         r = self.client.put(path, json=body)
@@ -254,13 +289,13 @@ class Gatehouse:
             raise RuntimeError(f"PUT {path}: {r.status_code} {r.text[:300]}")
         return r
 
-    def wait_route(self, path, timeout=120):
+    def wait_route(self, path, timeout=120, headers=None):
         import httpx
         end = time.time() + timeout
         with httpx.Client(verify=False) as c:
             while time.time() < end:
                 try:
-                    if c.get(f"https://127.0.0.1:{PORTS['gatehouse']}{path}").status_code == 200:
+                    if c.get(f"https://127.0.0.1:{PORTS['gatehouse']}{path}", headers=headers).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
@@ -268,7 +303,7 @@ class Gatehouse:
         raise RuntimeError(f"gatehouse: {path} never answered 200")
 
     def url(self, workload):
-        return f"https://127.0.0.1:{PORTS['gatehouse']}/bench/hello"
+        return f"https://127.0.0.1:{PORTS['gatehouse']}/bench/{'jwt' if workload == 'jwt' else 'hello'}"
 
     def stop(self):
         if self.client:
@@ -421,9 +456,9 @@ def wl_proxy(args, gh, peers):
 
 
 def wl_jwt(args, gh, peers, tokens):
-    systems = [p for p in peers if p.name in ("haproxy", "envoy")]
-    res = {"gatehouse": {"na": "n/a until the identity issue"},
-           "nginx": {"na": "n/a: nginx OSS has no JWT validation"}}
+    gh.jwt_token = tokens[0]
+    systems = [gh] + [p for p in peers if p.name in ("haproxy", "envoy")]
+    res = {"nginx": {"na": "n/a: nginx OSS has no JWT validation"}}
     start_all(systems)
     try:
         # Sanity: a bad token must be refused, else the peer is not validating.
@@ -436,10 +471,11 @@ def wl_jwt(args, gh, peers, tokens):
                 if good != 200 or bad != 401:
                     raise RuntimeError(f"{s.name} jwt config does not validate (good {good}, bad {bad})")
         res.update(run_alternating(systems, "jwt", args, headers=[f"authorization: Bearer {tokens[0]}"]))
-        for k in ("haproxy", "envoy"):
+        for k in ("gatehouse", "haproxy", "envoy"):
             res[k]["note"] = "same token every request; the 1,000-distinct-token variant is not run yet (h2load sends one header set)"
     finally:
         stop_all(systems)
+        gh.jwt_token = None
     return res
 
 
@@ -770,6 +806,7 @@ def main():
         certs = WORK / "certs"
         (WORK / "haproxy-bundle.pem").write_text((certs / "server.pem").read_text() + (certs / "server-key.pem").read_text())
         tokens = make_jwt_material()
+        serve_issuer()
         meta["workers"] = (f"Gatehouse runs {loops} NIO event-loop threads ({len(threads)} threads in all); "
                            f"nginx worker_processes, HAProxy nbthread and Envoy --concurrency are set to {workers}")
         meta["load"] = (f"h2load -c {args.clients} -m {args.streams} -t 1 -D {args.duration} over TLS h2, "

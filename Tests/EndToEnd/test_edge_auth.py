@@ -294,3 +294,51 @@ def test_no_credential_reaches_the_log(gh, env, oidc_provider):
     log = gh.log_text()
     for secret in (token, bad, env.api_key, token.split(".")[2], bad.split(".")[2]):
         assert secret not in log, "a credential was logged"
+
+
+# --- service accounts presenting their own assertions ----------------------------------------------
+
+
+def _service_account(gh, org: str, name: str):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from joserfc.jwk import ECKey
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    _created(gh, gh.api("POST", f"/v1/orgs/{org}/service-accounts", {"name": name, "publicKeys": [{"pem": pem}]}))
+    pem_private = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return ECKey.import_key(pem_private)
+
+
+def _assertion(key, org: str, name: str, audience: str, lifetime: int = 600, **claims) -> str:
+    now = int(time.time())
+    body = {"iss": f"{org}/{name}", "sub": f"{org}/{name}", "aud": audience, "iat": now, "exp": now + lifetime,
+            "jti": uniq("jti"), **claims}
+    return jwt.encode({"alg": "ES256", "typ": "JWT"}, body, key)
+
+
+def test_a_service_account_may_present_its_own_assertion(gh, env, upstream):
+    key = _service_account(gh, env.org, "deployer")
+    token = _assertion(key, env.org, "deployer", gh.admin_url)
+    for _ in range(2):  # reusable until it expires: it is a bearer credential here, not a grant
+        seen = check(_get(gh, env.org, "/jwt", _bearer(token)), 200).json()["headers"]
+        claims = jwt.decode(seen["x-gatehouse-identity"], _jwks(gh), algorithms=["ES256"]).claims
+        assert (claims["kind"], claims["sub"], claims["idp"]) == ("service-account", f"{env.org}/deployer", "gatehouse"), claims
+    # Meant for the token endpoint, too long-lived, unknown, or wrongly signed: refused.
+    for bad in (
+        _assertion(key, env.org, "deployer", f"{gh.admin_url}/auth/token"),
+        _assertion(key, env.org, "deployer", gh.admin_url, lifetime=2 * 3600),
+        _assertion(key, env.org, "nobody", gh.admin_url),
+        _assertion(_service_account(gh, env.org, "other"), env.org, "deployer", gh.admin_url),
+    ):
+        assert_problem(_get(gh, env.org, "/jwt", _bearer(bad)), 401)
+    # A route that names its own audiences wants an exchanged token, not the assertion.
+    assert_problem(_get(gh, env.org, "/aud", _bearer(token)), 401)
+    # Another org's route: the account is not its own.
+    other = gh.create_org(uniq("sa-b"))
+    gh.create_function(other, "fn", f"{upstream.url}/base")
+    _route(gh, other, "jwt", ["/jwt"], {"mode": "jwt"})
+    assert_problem(_get(gh, other, "/jwt", _bearer(token)), 401)

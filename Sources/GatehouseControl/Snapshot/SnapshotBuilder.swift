@@ -15,6 +15,7 @@ struct SnapshotBuilder {
     private var routes: [ResourceKey: (revision: Int64, value: Route)] = [:]
     private var providers: [ResourceKey: (revision: Int64, value: IdentityProvider)] = [:]
     private var apiKeys: [ResourceKey: (revision: Int64, value: OrgAPIKey)] = [:]
+    private var serviceAccounts: [ResourceKey: (revision: Int64, value: ServiceAccount)] = [:]
     private var compiled: [String: Snapshot.CompiledOrg] = [:]
     /// Key caches outlive snapshots; Gatehouse's issuer joins once the control listener runs.
     private let registry: KeySetCacheRegistry
@@ -43,6 +44,7 @@ struct SnapshotBuilder {
         try Self.sync(&routes, with: reader, touched: &touched)
         try Self.sync(&providers, with: reader, touched: &touched)
         try Self.sync(&apiKeys, with: reader, touched: &touched)
+        try Self.sync(&serviceAccounts, with: reader, touched: &touched)
         if recompileAll {
             touched.formUnion(compiled.keys)
             recompileAll = false
@@ -53,10 +55,14 @@ struct SnapshotBuilder {
         var orgRoutes: [String: [Route]] = [:]
         var orgProviders: [String: [IdentityProvider]] = [:]
         var orgKeys: [String: [OrgAPIKey]] = [:]
+        var orgAccounts: [String: [ServiceAccount]] = [:]
         for (key, entry) in functions where touched.contains(key.org) { orgFunctions[key.org, default: []].append(entry.value) }
         for (key, entry) in routes where touched.contains(key.org) { orgRoutes[key.org, default: []].append(entry.value) }
         for (key, entry) in providers where touched.contains(key.org) { orgProviders[key.org, default: []].append(entry.value) }
         for (key, entry) in apiKeys where touched.contains(key.org) { orgKeys[key.org, default: []].append(entry.value) }
+        for (key, entry) in serviceAccounts where touched.contains(key.org) {
+            orgAccounts[key.org, default: []].append(entry.value)
+        }
         let environment = EdgeIdentityEnvironment(registry: registry, issuer: issuer)
         var skipped: [String] = []
         for org in touched {
@@ -67,6 +73,7 @@ struct SnapshotBuilder {
             }
             let identity = OrgIdentity(
                 org: org, providers: orgProviders[org] ?? [], apiKeys: orgKeys[org] ?? [],
+                serviceAccounts: orgAccounts[org] ?? [],
                 routeAudiences: Set(routes.flatMap { $0.auth?.audiences ?? [] }), environment: environment,
                 skipped: &skipped)
             compiled[org] = Snapshot.CompiledOrg(org: org, functions: functions, routes: routes, identity: identity)

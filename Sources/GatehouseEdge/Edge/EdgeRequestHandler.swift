@@ -29,8 +29,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         let path: Substring
         var route: CompiledRoute?
         let serial: Int
-        /// A request routed but waiting for its token's issuer keys (see `verifyOffLoop`).
-        var awaitingKeys: RoutedRequest?
+        /// A request routed but waiting for its credential to be verified (see `verifyOffLoop`).
+        var awaitingVerification: RoutedRequest?
         var upstream: UpstreamConnection?
         /// Request parts that arrived before the upstream connection did.
         var pending: [HTTPClientRequestPart] = []
@@ -168,33 +168,33 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             proxy(request, caller: (principal, credential), exchange: exchange, context: context)
         case .refused(let refusal):
             respond(refusal.problem, to: exchange, extraHeaders: [("www-authenticate", refusal.challenge.headerValue)])
-        case .needsKeyRefresh(let pending):
+        case .needsVerification(let pending):
             verifyOffLoop(pending, request: request, exchange: exchange, context: context)
         }
     }
 
-    /// The token's key is not in the cached key set: fetch the issuer's keys (at most once per
-    /// refresh interval, whatever the number of such tokens) and verify again, off the loop.
-    /// Body parts arriving meanwhile wait in `pending`, as they do for a connecting upstream.
+    /// Verification that may suspend (fetching an issuer's keys, at most once per refresh
+    /// interval whatever the number of such tokens; checking a service account's assertion)
+    /// runs off the loop. Body parts arriving meanwhile wait in `pending`, as they do for a
+    /// connecting upstream.
     private func verifyOffLoop(
         _ pending: PendingVerification, request: RoutedRequest, exchange: Exchange, context: ChannelHandlerContext
     ) {
-        guard let verifier = pending.identity.verifier else { return }
-        exchange.awaitingKeys = request
+        exchange.awaitingVerification = request
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let serial = exchange.serial
         Task {
-            let result = await verifier.verify(pending.token)
-            bound.eventLoop.execute { bound.value.keysFetched(result, pending: pending, serial: serial) }
+            let outcome = await pending.run()
+            bound.eventLoop.execute { bound.value.verified(outcome, pending: pending, serial: serial) }
         }
     }
 
-    private func keysFetched(_ result: Result<VerifiedToken, TokenError>, pending: PendingVerification, serial: Int) {
+    private func verified(_ outcome: PendingVerification.Outcome, pending: PendingVerification, serial: Int) {
         guard let context, let exchange, exchange.serial == serial, !exchange.finished,
-            let request = exchange.awaitingKeys
+            let request = exchange.awaitingVerification
         else { return }
-        exchange.awaitingKeys = nil
-        let authentication = state.authenticator.complete(pending, with: result, rules: request.route.auth, now: Date())
+        exchange.awaitingVerification = nil
+        let authentication = state.authenticator.complete(pending, with: outcome, rules: request.route.auth, now: Date())
         proceed(request, authentication, exchange: exchange, context: context)
     }
 

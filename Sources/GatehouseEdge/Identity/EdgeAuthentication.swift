@@ -9,15 +9,38 @@ enum EdgeAuthentication {
     /// names the credential (a digest, never the credential) for the identity-token cache.
     case authenticated(Principal, credential: TokenDigest)
     case refused(AuthRefusal)
-    /// The token names a key the cached key set lacks: the keys must be fetched (off the
-    /// event loop, rate limited) before it can be decided.
-    case needsKeyRefresh(PendingVerification)
+    /// Deciding needs work that may suspend, to be done off the event loop: fetching an
+    /// issuer's keys (rate limited) for a token whose key the cached set lacks, or verifying a
+    /// service account's assertion.
+    case needsVerification(PendingVerification)
 }
 
-/// A bearer token waiting for its issuer's keys.
+/// A bearer token waiting for verification off the event loop.
 struct PendingVerification: Sendable {
+    enum Kind: Sendable {
+        /// A provider's or Gatehouse's token whose key is not cached yet.
+        case token(TokenVerifier)
+        /// A service account's own assertion (RFC 7523 shape), presented directly.
+        case assertion(ServiceAccountID, keys: [RegisteredPublicKey], verifier: ServiceAccountAssertionVerifier)
+    }
+
+    enum Outcome: Sendable {
+        case token(Result<VerifiedToken, TokenError>)
+        case assertion(Result<VerifiedAssertion, AssertionError>)
+    }
+
     let token: String
     let identity: OrgIdentity
+    let kind: Kind
+
+    func run() async -> Outcome {
+        switch kind {
+        case .token(let verifier):
+            return .token(await verifier.verify(token))
+        case .assertion(let account, let keys, let verifier):
+            return .assertion(await verifier.verify(token, from: account, keys: keys))
+        }
+    }
 }
 
 /// Why a request is turned away, as RFC 6750 and RFC 9457 put it.

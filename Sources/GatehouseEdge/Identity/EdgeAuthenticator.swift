@@ -18,6 +18,8 @@ final class EdgeAuthenticator {
     /// Identity tokens by caller and function, reused for half their life: signing costs more
     /// than the rest of a request's authentication together.
     private let identityTokens = ExpiringClockCache<IdentityTokenKey, String>(capacity: 10_000)
+    /// Service accounts' assertions presented directly, verified: the principal until `exp`.
+    private let assertions = ExpiringClockCache<TokenDigest, Principal>(capacity: 10_000)
 
     func authenticate(_ headers: HTTPHeaders, rules: RouteAuthRules, identity: OrgIdentity, now: Date) -> EdgeAuthentication {
         if rules.anonymous { return .anonymous }
@@ -49,20 +51,64 @@ final class EdgeAuthenticator {
                 return .refused(.invalidToken("org \(identity.org) trusts no token issuer"))
             }
             let result = verified.verify(token, scope: identity.org, now: now, using: verifier)
-            if case .failure(let error) = result, error.isCuredByKeyRefresh {
-                return .needsKeyRefresh(PendingVerification(token: token, identity: identity))
+            switch result {
+            case .failure(let error) where error.isCuredByKeyRefresh:
+                return .needsVerification(PendingVerification(token: token, identity: identity, kind: .token(verifier)))
+            case .failure(.untrustedIssuer):
+                if let assertion = serviceAccountAssertion(token, identity: identity, rules: rules, now: now) {
+                    return assertion
+                }
+            default:
+                break
             }
             return decide(result, credential: TokenDigest(token, scope: identity.org), identity: identity, rules: rules)
         }
     }
 
-    /// Finishes a verification that needed the issuer's keys fetched, back on the loop.
+    /// Finishes a verification that ran off the loop, back on the loop.
     func complete(
-        _ pending: PendingVerification, with result: Result<VerifiedToken, TokenError>, rules: RouteAuthRules, now: Date
+        _ pending: PendingVerification, with outcome: PendingVerification.Outcome, rules: RouteAuthRules, now: Date
     ) -> EdgeAuthentication {
         let credential = TokenDigest(pending.token, scope: pending.identity.org)
-        if case .success(let token) = result { verified.insert(token, for: credential, now: now) }
-        return decide(result, credential: credential, identity: pending.identity, rules: rules)
+        switch outcome {
+        case .token(let result):
+            if case .success(let token) = result { verified.insert(token, for: credential, now: now) }
+            return decide(result, credential: credential, identity: pending.identity, rules: rules)
+        case .assertion(.failure(let error)):
+            return .refused(.invalidToken(error.description))
+        case .assertion(.success(let assertion)):
+            let principal = assertion.principal
+            assertions.insert(principal, for: credential, validUntil: assertion.expiresAt, now: now)
+            return admit(principal, credential: credential, rules: rules)
+        }
+    }
+
+    /// A token whose issuer is none of the org's providers may be one of its service accounts'
+    /// own assertions (`iss` = `sub` = `{org}/{name}`, `aud` = Gatehouse's issuer URL, at most an
+    /// hour long), which routes accepting Gatehouse's tokens accept directly. nil: it is not.
+    private func serviceAccountAssertion(
+        _ token: String, identity: OrgIdentity, rules: RouteAuthRules, now: Date
+    ) -> EdgeAuthentication? {
+        guard let verifier = identity.assertions,
+            case .success(let account) = ServiceAccountAssertionVerifier.claimedServiceAccount(in: token),
+            account.org == identity.org
+        else { return nil }
+        guard let keys = identity.serviceAccounts[account.name] else {
+            return .refused(.invalidToken("service account \(account) does not exist"))
+        }
+        guard rules.admits(provider: Route.Auth.gatehouseProvider) else {
+            return .refused(.forbidden("this route does not accept callers authenticated by gatehouse"))
+        }
+        guard rules.audiences == nil else {
+            return .refused(
+                .invalidToken("this route requires its own audiences; exchange the assertion at the token endpoint"))
+        }
+        let credential = TokenDigest(token, scope: identity.org)
+        if let principal = assertions.lookup(credential, now: now) {
+            return admit(principal, credential: credential, rules: rules)
+        }
+        return .needsVerification(
+            PendingVerification(token: token, identity: identity, kind: .assertion(account, keys: keys, verifier: verifier)))
     }
 
     /// The identity token for `principal` calling `function`, minted or reused.
@@ -81,6 +127,7 @@ final class EdgeAuthenticator {
     func forgetVerifiedTokens() {
         verified.removeAll()
         identityTokens.removeAll()
+        assertions.removeAll()
     }
 
     // MARK: - Deciding

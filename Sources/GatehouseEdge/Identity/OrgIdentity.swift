@@ -31,19 +31,33 @@ public final class OrgIdentity: Sendable {
     /// By exact `iss`.
     let providers: [String: ProviderRule]
     let apiKeys: APIKeyVerifier
+    /// Registered keys of the org's service accounts, by name.
+    let serviceAccounts: [String: [RegisteredPublicKey]]
+    /// Checks assertions service accounts present directly (nil until Gatehouse's issuer runs:
+    /// their audience is its URL).
+    let assertions: ServiceAccountAssertionVerifier?
     /// Signs the identity tokens sent to functions; nil until the control listener started it.
     let issuer: TokenIssuer?
 
     public static func empty(org: String) -> OrgIdentity {
-        OrgIdentity(org: org, verifier: nil, providers: [:], apiKeys: APIKeyVerifier(entries: [:]), issuer: nil)
+        OrgIdentity(
+            org: org, verifier: nil, providers: [:], apiKeys: APIKeyVerifier(entries: [:]), serviceAccounts: [:],
+            issuer: nil)
     }
 
-    init(org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier, issuer: TokenIssuer?) {
+    init(
+        org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier,
+        serviceAccounts: [String: [RegisteredPublicKey]], issuer: TokenIssuer?
+    ) {
         self.org = org
         self.verifier = verifier
         self.providers = providers
         self.apiKeys = apiKeys
+        self.serviceAccounts = serviceAccounts
         self.issuer = issuer
+        // Reusable until `exp` (at most an hour): presented directly, an assertion is a bearer
+        // credential like an access token, not a one-time grant.
+        self.assertions = issuer.map { ServiceAccountAssertionVerifier(tokenEndpoint: $0.defaultAudience, replayCache: nil) }
     }
 
     /// Compiles the org's providers, API keys and the audiences its routes ask for.
@@ -52,8 +66,8 @@ public final class OrgIdentity: Sendable {
     /// name, whose token issuer is only known after discovery) is left out and reported in
     /// `skipped`, rather than failing the whole org.
     public convenience init(
-        org: String, providers: [IdentityProvider], apiKeys: [OrgAPIKey], routeAudiences: Set<String>,
-        environment: EdgeIdentityEnvironment, skipped: inout [String]
+        org: String, providers: [IdentityProvider], apiKeys: [OrgAPIKey], serviceAccounts: [ServiceAccount] = [],
+        routeAudiences: Set<String>, environment: EdgeIdentityEnvironment, skipped: inout [String]
     ) {
         var entries: [TokenVerifier.Entry] = []
         var rules: [String: ProviderRule] = [:]
@@ -115,9 +129,14 @@ public final class OrgIdentity: Sendable {
                     kind: .apiKey, subject: key.name, org: org, scopes: Set(key.scopes ?? []), provider: "api-key",
                     expiresAt: key.expiresAt))
         }
+        var accountKeys: [String: [RegisteredPublicKey]] = [:]
+        for account in serviceAccounts {
+            // Stored keys were validated on write; one that no longer parses is left out.
+            accountKeys[account.name] = account.publicKeys.compactMap { try? RegisteredPublicKey.parse(pem: $0.pem) }
+        }
         self.init(
             org: org, verifier: entries.isEmpty ? nil : try? TokenVerifier(entries: entries), providers: rules,
-            apiKeys: APIKeyVerifier(entries: keyEntries), issuer: environment.issuer)
+            apiKeys: APIKeyVerifier(entries: keyEntries), serviceAccounts: accountKeys, issuer: environment.issuer)
     }
 
     /// The caches this org's verifier reads, so the registry keeps them.
