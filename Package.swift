@@ -74,6 +74,7 @@ let package = Package(
                 "GatehouseStore",
                 "GatehouseIdentity",
                 "GatehouseEdge",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

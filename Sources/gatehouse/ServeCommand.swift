@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     var externalURL: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
+    @Option(help: "Origins a login may return to, comma-separated (default: Gatehouse's own paths only).")
+    var loginReturnOrigins: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -37,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
             flags: .init(
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
                 maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
-                logLevel: logLevel))
+                logLevel: logLevel, loginReturnOrigins: loginReturnOrigins))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

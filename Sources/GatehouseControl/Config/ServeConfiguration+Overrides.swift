@@ -11,6 +11,7 @@ extension ServeConfiguration {
         public var shutdownGraceSeconds: Double?
         public var externalURL: String?
         public var logLevel: String?
+        public var loginReturnOrigins: String?
 
         public init(
             dataDir: String? = nil,
@@ -21,7 +22,8 @@ extension ServeConfiguration {
             maxBodyBytes: Int? = nil,
             shutdownGraceSeconds: Double? = nil,
             externalURL: String? = nil,
-            logLevel: String? = nil
+            logLevel: String? = nil,
+            loginReturnOrigins: String? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -32,6 +34,7 @@ extension ServeConfiguration {
             self.shutdownGraceSeconds = shutdownGraceSeconds
             self.externalURL = externalURL
             self.logLevel = logLevel
+            self.loginReturnOrigins = loginReturnOrigins
         }
     }
 
@@ -46,6 +49,7 @@ extension ServeConfiguration {
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.externalURL { externalURL = v }
         if let v = overrides.logLevel { logLevel = v }
+        if let v = overrides.loginReturnOrigins { loginReturnOrigins = v }
     }
 }
 
@@ -69,6 +73,7 @@ extension ServeConfiguration.Overrides {
         case (.shutdownGraceSeconds, .number(let v)): shutdownGraceSeconds = v
         case (.externalURL, .string(let v)): externalURL = v
         case (.logLevel, .string(let v)): logLevel = v
+        case (.loginReturnOrigins, .string(let v)): loginReturnOrigins = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -85,6 +90,7 @@ extension ServeConfiguration.Overrides {
         if let v = shutdownGraceSeconds { result.append((.shutdownGraceSeconds, .number(v))) }
         if let v = externalURL { result.append((.externalURL, .string(v))) }
         if let v = logLevel { result.append((.logLevel, .string(v))) }
+        if let v = loginReturnOrigins { result.append((.loginReturnOrigins, .string(v))) }
         return result
     }
 }

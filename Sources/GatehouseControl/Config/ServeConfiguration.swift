@@ -30,6 +30,9 @@ public struct ServeConfiguration: Hashable, Sendable {
     public var externalURL: String?
     /// A swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String
+    /// Origins (`https://console.example.com`, comma-separated) a login may return the browser
+    /// to besides Gatehouse's own paths; see `ReturnURLPolicy`. Empty: own paths only.
+    public var loginReturnOrigins: String?
     public var tls: TLSSettings
 
     public init(
@@ -42,6 +45,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         shutdownGraceSeconds: Double = 10,
         externalURL: String? = nil,
         logLevel: String = "info",
+        loginReturnOrigins: String? = nil,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -53,6 +57,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.externalURL = externalURL
         self.logLevel = logLevel
+        self.loginReturnOrigins = loginReturnOrigins
         self.tls = tls
     }
 }
@@ -79,6 +84,11 @@ extension ServeConfiguration {
             }
             return level
         }
+    }
+
+    /// `loginReturnOrigins` as a list.
+    public var loginReturnOriginList: [String] {
+        (loginReturnOrigins ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     public var certsDirectory: URL { URL(fileURLWithPath: certsDir, isDirectory: true) }

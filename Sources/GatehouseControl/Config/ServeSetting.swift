@@ -2,7 +2,7 @@
 /// The raw value is the YAML key.
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
-    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel
+    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, loginReturnOrigins
 
     var environmentVariable: String {
         switch self {
@@ -15,6 +15,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .shutdownGraceSeconds: "GATEHOUSE_SHUTDOWN_GRACE_SECONDS"
         case .externalURL: "GATEHOUSE_EXTERNAL_URL"
         case .logLevel: "GATEHOUSE_LOG_LEVEL"
+        case .loginReturnOrigins: "GATEHOUSE_LOGIN_RETURN_ORIGINS"
         }
     }
 

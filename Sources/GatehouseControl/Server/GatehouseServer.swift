@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GatehouseEdge
 import GatehouseIdentity
@@ -57,10 +58,22 @@ public enum GatehouseServer {
             ])
 
         let issuerSlot = IssuerSlot()
+        // Outbound calls of the control plane: identity providers' discovery, keys, code
+        // exchanges, GitHub's and Microsoft Graph's APIs.
+        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(group))
+        // The sessions browsers sign in to; the edge asks the same directory (`principal(forCookie:now:)`).
+        let sessionDirectory = try SessionDirectory(cookieKey: sealer.derivedKey(for: "session-cookies"))
+        let sessions = SessionStore(directory: sessionDirectory, records: store)
+        try await sessions.load()
+        let auth = AuthServices(
+            store: store, providers: LoginProviders(store: store, sealer: sealer, client: httpClient),
+            pending: PendingLogins(), sessions: sessions,
+            returnPolicy: ReturnURLPolicy(allowedOrigins: configuration.loginReturnOriginList), issuer: issuerSlot,
+            logger: logger)
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, logger: logger))
+                issuer: issuerSlot, auth: auth, logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(
@@ -105,7 +118,13 @@ public enum GatehouseServer {
         // client that never answers the control listener's GOAWAY ping) is cancelled.
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000) + 1000)
         let services = ServiceGroup(configuration: groupConfiguration)
-        try await services.run()
+        do {
+            try await services.run()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
         try store.close()
         logger.notice("gatehouse stopped")
     }
