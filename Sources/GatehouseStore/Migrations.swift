@@ -9,6 +9,7 @@ enum Migrations {
     static let documents = "v1-documents"
     static let settings = "v2-settings"
     static let changeLog = "v3-change-log"
+    static let authRecords = "v4-auth-records"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -65,6 +66,26 @@ enum Migrations {
                         op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
                         at REAL NOT NULL
                     );
+                    """)
+        }
+
+        // Login state that is not configuration: sessions and refresh tokens. Not documents,
+        // so writing one neither advances the revision nor rebuilds the edge's snapshot.
+        // `id` is a hash of the credential, never the credential; `family` groups records
+        // revoked together (a login's refresh tokens); `expires_at` lets sweeps drop the dead.
+        migrator.registerMigration(authRecords) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE auth_records (
+                        kind TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        org TEXT NOT NULL,
+                        family TEXT NOT NULL,
+                        expires_at REAL NOT NULL,
+                        body BLOB NOT NULL,
+                        PRIMARY KEY (kind, id)
+                    );
+                    CREATE INDEX auth_records_family ON auth_records (kind, family);
                     """)
         }
 

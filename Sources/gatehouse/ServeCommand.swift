@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Least time between two fetches of one identity provider's keys (default 30).")
     var keyRefreshSeconds: Double?
+    @Option(help: "Origins a login may return to, comma-separated (default: Gatehouse's own paths only).")
+    var loginReturnOrigins: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -39,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
             flags: .init(
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
                 maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
-                logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds))
+                logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

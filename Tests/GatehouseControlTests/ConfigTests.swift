@@ -48,6 +48,14 @@ import Testing
         }
     }
 
+    @Test func loginReturnOriginsAreOriginsOnly() throws {
+        let configuration = try load(environment: ["GATEHOUSE_LOGIN_RETURN_ORIGINS": "https://console.example.com, http://127.0.0.1:3000"])
+        #expect(configuration.loginReturnOriginList == ["https://console.example.com", "http://127.0.0.1:3000"])
+        for bad in ["https://console.example.com/path", "console.example.com", "javascript:alert(1)", "https://x@evil.example"] {
+            #expect(loadError(flags: .init(loginReturnOrigins: bad))?.key == "loginReturnOrigins")
+        }
+    }
+
     // MARK: Precedence
 
     @Test func defaultsWithoutAnySource() throws {

@@ -15,6 +15,8 @@ enum AdminRouter {
         var health: HealthState
         var openAPI: OpenAPIDocument
         var issuer: IssuerSlot = IssuerSlot()
+        /// The `/auth/...` routes; nil leaves them out (tests of the admin API alone).
+        var auth: AuthServices? = nil
         var logger: Logger
     }
 
@@ -30,6 +32,11 @@ enum AdminRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
         }
         WellKnownRoutes.register(on: router, issuer: dependencies.issuer)
+        if let auth = dependencies.auth {
+            LoginRoutes.register(on: router, services: auth)
+            SessionRoutes.register(on: router, services: auth)
+            TokenEndpoint.register(on: router, services: auth)
+        }
         router.middlewares.add(AdminAuthMiddleware(verifier: dependencies.verifier))
         let store = dependencies.store
         ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)

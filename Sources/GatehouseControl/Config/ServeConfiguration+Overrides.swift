@@ -12,6 +12,7 @@ extension ServeConfiguration {
         public var externalURL: String?
         public var logLevel: String?
         public var keyRefreshSeconds: Double?
+        public var loginReturnOrigins: String?
 
         public init(
             dataDir: String? = nil,
@@ -23,7 +24,8 @@ extension ServeConfiguration {
             shutdownGraceSeconds: Double? = nil,
             externalURL: String? = nil,
             logLevel: String? = nil,
-            keyRefreshSeconds: Double? = nil
+            keyRefreshSeconds: Double? = nil,
+            loginReturnOrigins: String? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -35,6 +37,7 @@ extension ServeConfiguration {
             self.externalURL = externalURL
             self.logLevel = logLevel
             self.keyRefreshSeconds = keyRefreshSeconds
+            self.loginReturnOrigins = loginReturnOrigins
         }
     }
 
@@ -50,6 +53,7 @@ extension ServeConfiguration {
         if let v = overrides.externalURL { externalURL = v }
         if let v = overrides.logLevel { logLevel = v }
         if let v = overrides.keyRefreshSeconds { keyRefreshSeconds = v }
+        if let v = overrides.loginReturnOrigins { loginReturnOrigins = v }
     }
 }
 
@@ -74,6 +78,7 @@ extension ServeConfiguration.Overrides {
         case (.externalURL, .string(let v)): externalURL = v
         case (.logLevel, .string(let v)): logLevel = v
         case (.keyRefreshSeconds, .number(let v)): keyRefreshSeconds = v
+        case (.loginReturnOrigins, .string(let v)): loginReturnOrigins = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -91,6 +96,7 @@ extension ServeConfiguration.Overrides {
         if let v = externalURL { result.append((.externalURL, .string(v))) }
         if let v = logLevel { result.append((.logLevel, .string(v))) }
         if let v = keyRefreshSeconds { result.append((.keyRefreshSeconds, .number(v))) }
+        if let v = loginReturnOrigins { result.append((.loginReturnOrigins, .string(v))) }
         return result
     }
 }

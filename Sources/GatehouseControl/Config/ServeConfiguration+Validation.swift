@@ -1,4 +1,6 @@
 import Foundation
+import GatehouseIdentity
+import GatehouseModel
 import Logging
 
 extension ServeConfiguration {
@@ -15,6 +17,7 @@ extension ServeConfiguration {
         all.shutdownGraceSeconds = shutdownGraceSeconds
         all.externalURL = externalURL
         all.logLevel = logLevel
+        all.loginReturnOrigins = loginReturnOrigins
         for (setting, value) in all.values {
             if let reason = Self.problem(with: value, for: setting) {
                 throw ConfigurationError(key: setting.rawValue, reason: reason)
@@ -49,6 +52,19 @@ extension ServeConfiguration {
                 scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty
             else {
                 return "'\(text)' is not an absolute http(s) URL"
+            }
+            return nil
+        case (.loginReturnOrigins, .string(let list)):
+            for origin in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !origin.isEmpty {
+                // An origin is scheme, host and port: a path would suggest a narrower rule
+                // than the one applied.
+                guard let normalized = ReturnURLPolicy.normalizedOrigin(origin),
+                    normalized == ReturnURLPolicy.normalizedOrigin(ProviderURL.trimmed(origin)),
+                    URLComponents(string: origin).map({ $0.path.isEmpty || $0.path == "/" }) == true,
+                    URLComponents(string: origin).map({ $0.query == nil && $0.fragment == nil }) == true
+                else {
+                    return "'\(origin)' is not an origin (https://host[:port], no path)"
+                }
             }
             return nil
         case (.logLevel, .string(let name)):

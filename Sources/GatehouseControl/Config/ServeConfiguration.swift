@@ -34,6 +34,9 @@ public struct ServeConfiguration: Hashable, Sendable {
     /// them (a token with an unknown `kid`, a stale key set): bounds what a flood of made-up
     /// `kid`s can cost the provider, and how long a key that appeared just after a fetch waits.
     public var keyRefreshSeconds: Double
+    /// Origins (`https://console.example.com`, comma-separated) a login may return the browser
+    /// to besides Gatehouse's own paths; see `ReturnURLPolicy`. Empty: own paths only.
+    public var loginReturnOrigins: String?
     public var tls: TLSSettings
 
     public init(
@@ -47,6 +50,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         externalURL: String? = nil,
         logLevel: String = "info",
         keyRefreshSeconds: Double = 30,
+        loginReturnOrigins: String? = nil,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -59,6 +63,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.externalURL = externalURL
         self.logLevel = logLevel
         self.keyRefreshSeconds = keyRefreshSeconds
+        self.loginReturnOrigins = loginReturnOrigins
         self.tls = tls
     }
 }
@@ -85,6 +90,11 @@ extension ServeConfiguration {
             }
             return level
         }
+    }
+
+    /// `loginReturnOrigins` as a list.
+    public var loginReturnOriginList: [String] {
+        (loginReturnOrigins ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     public var certsDirectory: URL { URL(fileURLWithPath: certsDir, isDirectory: true) }

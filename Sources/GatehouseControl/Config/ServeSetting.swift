@@ -2,7 +2,7 @@
 /// The raw value is the YAML key.
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
-    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds
+    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
 
     var environmentVariable: String {
         switch self {
@@ -16,6 +16,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .externalURL: "GATEHOUSE_EXTERNAL_URL"
         case .logLevel: "GATEHOUSE_LOG_LEVEL"
         case .keyRefreshSeconds: "GATEHOUSE_KEY_REFRESH_SECONDS"
+        case .loginReturnOrigins: "GATEHOUSE_LOGIN_RETURN_ORIGINS"
         }
     }
 

@@ -46,7 +46,8 @@ public enum GatehouseServer {
                 upstreamTrustRoots: try devPaths.map { try NIOSSLCertificate.fromPEMFile($0.ca.path) } ?? []),
             group: group)
 
-        // Fetches identity providers' discovery documents and key sets (never on a request's path).
+        // Outbound calls of the control plane, never on a request's path: identity providers'
+        // discovery and keys, code exchanges, GitHub's and Microsoft Graph's APIs.
         let httpClient = HTTPClient(
             eventLoopGroupProvider: .shared(group),
             configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
@@ -70,10 +71,13 @@ public enum GatehouseServer {
     ) async throws {
         let dataDir = configuration.dataDirectory
         let adminAddress = try configuration.adminListenAddress
+        // The sessions browsers sign in to; the edge asks the same directory (`principal(forCookie:now:)`).
+        let sessionDirectory = try SessionDirectory(cookieKey: sealer.derivedKey(for: "session-cookies"))
         let keySets = KeySetCacheRegistry(
             fetcher: HTTPKeySetFetcher(client: httpClient),
             policy: KeySetRefreshPolicy(minimumInterval: configuration.keyRefreshSeconds), logger: logger)
-        let snapshots = SnapshotService(store: store, edge: edge, health: health, keys: keySets, logger: logger)
+        let snapshots = SnapshotService(
+            store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory, logger: logger)
         try await snapshots.publishCurrent()
         let edgeAddresses = try await edge.bind()
         logger.notice(
@@ -84,10 +88,17 @@ public enum GatehouseServer {
             ])
 
         let issuerSlot = IssuerSlot()
+        let sessions = SessionStore(directory: sessionDirectory, records: store)
+        try await sessions.load()
+        let auth = AuthServices(
+            store: store, providers: LoginProviders(store: store, sealer: sealer, client: httpClient),
+            pending: PendingLogins(), sessions: sessions,
+            returnPolicy: ReturnURLPolicy(allowedOrigins: configuration.loginReturnOriginList), issuer: issuerSlot,
+            logger: logger)
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, logger: logger))
+                issuer: issuerSlot, auth: auth, logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(

@@ -23,8 +23,11 @@ struct SnapshotBuilder {
     /// Set when something every org depends on changed (the issuer), so all are recompiled.
     private var recompileAll = false
 
-    init(registry: KeySetCacheRegistry) {
+    private let sessions: SessionDirectory?
+
+    init(registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil) {
         self.registry = registry
+        self.sessions = sessions
     }
 
     /// Gatehouse's own issuer: its tokens become acceptable in every org, and it signs the
@@ -63,7 +66,7 @@ struct SnapshotBuilder {
         for (key, entry) in serviceAccounts where touched.contains(key.org) {
             orgAccounts[key.org, default: []].append(entry.value)
         }
-        let environment = EdgeIdentityEnvironment(registry: registry, issuer: issuer)
+        let environment = EdgeIdentityEnvironment(registry: registry, issuer: issuer, sessions: sessions)
         var skipped: [String] = []
         for org in touched {
             let (functions, routes) = (orgFunctions[org] ?? [], orgRoutes[org] ?? [])

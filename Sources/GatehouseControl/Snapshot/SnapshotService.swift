@@ -19,13 +19,16 @@ final class SnapshotService: Service, Sendable {
     /// How often stale key sets are looked for (each set's own lifetime decides when it is).
     static let keyRefreshInterval: Duration = .seconds(30)
 
-    init(store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, logger: Logger) {
+    init(
+        store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, sessions: SessionDirectory?,
+        logger: Logger
+    ) {
         self.store = store
         self.edge = edge
         self.health = health
         self.keys = keys
         self.logger = logger
-        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys))
+        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions))
     }
 
     /// Gatehouse's issuer has started: recompile every org to trust its tokens.

@@ -32,6 +32,9 @@ final class EdgeAuthenticator {
         case .failure(.tooLarge):
             return .refused(.invalidToken("the token is larger than \(PresentedCredential.maxTokenBytes) bytes"))
         case .success(nil):
+            if rules.acceptsSession, let cookie = Self.sessionCookie(in: headers) {
+                return session(cookie, identity: identity, rules: rules, now: now)
+            }
             return .refused(.missing("this route needs \(Self.accepted(rules))"))
         case .success(let credential?):
             presented = credential
@@ -63,6 +66,33 @@ final class EdgeAuthenticator {
             }
             return decide(result, credential: TokenDigest(token, scope: identity.org), identity: identity, rules: rules)
         }
+    }
+
+    /// A browser's login session: the cookie the control listener set at login (`SessionCookie`),
+    /// sent here too because cookies are per host, not per port. Used only when no token or key
+    /// was presented: an explicit credential says more about who is calling than a cookie.
+    private func session(_ cookie: String, identity: OrgIdentity, rules: RouteAuthRules, now: Date) -> EdgeAuthentication {
+        guard let sessions = identity.sessions else { return .refused(.missing("login sessions are not available")) }
+        switch sessions.principal(forCookie: cookie, now: now) {
+        case .failure(let error):
+            return .refused(.invalidToken("the login session is not valid (\(error)); sign in again"))
+        case .success(let principal):
+            guard principal.org == identity.org else {
+                return .refused(.invalidToken("the login session belongs to another org"))
+            }
+            guard rules.admits(provider: principal.provider ?? "") else {
+                return .refused(.forbidden("this route does not accept sessions established by \(principal.provider ?? "-")"))
+            }
+            return admit(principal, credential: TokenDigest(cookie, scope: identity.org), rules: rules)
+        }
+    }
+
+    private static func sessionCookie(in headers: HTTPHeaders) -> String? {
+        // HTTP/2 may split cookies over several fields (RFC 9113 §8.2.3).
+        for value in headers["cookie"] {
+            if let cookie = SessionCookie.value(inCookieHeader: value) { return cookie }
+        }
+        return nil
     }
 
     /// Finishes a verification that ran off the loop, back on the loop.

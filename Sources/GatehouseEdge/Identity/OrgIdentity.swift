@@ -36,19 +36,22 @@ public final class OrgIdentity: Sendable {
     /// Checks assertions service accounts present directly (nil until Gatehouse's issuer runs:
     /// their audience is its URL).
     let assertions: ServiceAccountAssertionVerifier?
+    /// Where login sessions are looked up (nil: none, e.g. in tests of the edge alone).
+    let sessions: SessionDirectory?
     /// Signs the identity tokens sent to functions; nil until the control listener started it.
     let issuer: TokenIssuer?
 
     public static func empty(org: String) -> OrgIdentity {
         OrgIdentity(
             org: org, verifier: nil, providers: [:], apiKeys: APIKeyVerifier(entries: [:]), serviceAccounts: [:],
-            issuer: nil)
+            sessions: nil, issuer: nil)
     }
 
     init(
         org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier,
-        serviceAccounts: [String: [RegisteredPublicKey]], issuer: TokenIssuer?
+        serviceAccounts: [String: [RegisteredPublicKey]], sessions: SessionDirectory?, issuer: TokenIssuer?
     ) {
+        self.sessions = sessions
         self.org = org
         self.verifier = verifier
         self.providers = providers
@@ -136,7 +139,8 @@ public final class OrgIdentity: Sendable {
         }
         self.init(
             org: org, verifier: entries.isEmpty ? nil : try? TokenVerifier(entries: entries), providers: rules,
-            apiKeys: APIKeyVerifier(entries: keyEntries), serviceAccounts: accountKeys, issuer: environment.issuer)
+            apiKeys: APIKeyVerifier(entries: keyEntries), serviceAccounts: accountKeys, sessions: environment.sessions,
+            issuer: environment.issuer)
     }
 
     /// The caches this org's verifier reads, so the registry keeps them.
@@ -151,13 +155,16 @@ public final class OrgIdentity: Sendable {
 public struct EdgeIdentityEnvironment: Sendable {
     public let registry: KeySetCacheRegistry
     public let issuer: TokenIssuer?
+    /// The login sessions of every org (the control listener signs users in).
+    public let sessions: SessionDirectory?
 
     /// Gatehouse's keys are served in process: asking again right after a rotation costs
     /// nothing, so an unknown `kid` may refresh them every second.
     static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
 
-    public init(registry: KeySetCacheRegistry, issuer: TokenIssuer?) {
+    public init(registry: KeySetCacheRegistry, issuer: TokenIssuer?, sessions: SessionDirectory? = nil) {
         self.registry = registry
         self.issuer = issuer
+        self.sessions = sessions
     }
 }

@@ -45,6 +45,8 @@ enum ProxyHeaders {
             case .via: priorVia.append(value)
             case .xForwardedFor: priorForwardedFor.append(value)
             case .forwarded: priorForwarded.append(value)
+            case .cookie:
+                if let kept = withoutOwnCookies(value) { out.add(name: name, value: kept) }
             case .other:
                 if !nominated.isEmpty && nominated.contains(where: { name.utf8.elementsEqualIgnoringASCIICase($0.utf8) }) { continue }
                 out.add(name: name, value: value)
@@ -101,6 +103,7 @@ enum ProxyHeaders {
         /// RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones proxies strip too.
         case hopByHop
         case host, requestId, reserved, traceparent, via, xForwardedFor, xForwardedProto, xForwardedHost, forwarded
+        case cookie
         case other
 
         init(_ name: String) {
@@ -119,6 +122,7 @@ enum ProxyHeaders {
             case 2: return eq("te") ? .hopByHop : .other
             case 3: return eq("via") ? .via : .other
             case 4: return eq("host") ? .host : .other
+            case 6: return eq("cookie") ? .cookie : .other
             case 7: return eq("upgrade") || eq("trailer") ? .hopByHop : .other
             case 9: return eq("forwarded") ? .forwarded : .other
             case 10: return eq("connection") || eq("keep-alive") ? .hopByHop : .other
@@ -132,6 +136,20 @@ enum ProxyHeaders {
             default: return .other
             }
         }
+    }
+
+    /// Gatehouse's own cookies (`__Host-gatehouse-session`, `__Host-gatehouse-login`) are
+    /// credentials for Gatehouse alone. Browsers send them to every path of the host, so without
+    /// this any function published on the same host — another org's, under its own prefix —
+    /// would receive the sessions of everyone who visits it.
+    static let ownCookiePrefix = "__Host-gatehouse-"
+
+    /// `value` without Gatehouse's cookies; nil when none are left.
+    static func withoutOwnCookies(_ value: String) -> String? {
+        guard value.contains(ownCookiePrefix) else { return value }
+        let kept = value.split(separator: ";").map { $0.drop(while: { $0 == " " }) }
+            .filter { !$0.isEmpty && !$0.hasPrefix(ownCookiePrefix) }
+        return kept.isEmpty ? nil : kept.joined(separator: "; ")
     }
 
     private static func appending(_ element: String, to prior: [String]) -> String {

@@ -56,27 +56,16 @@ public struct HTTPKeySetFetcher: KeySetFetching {
     }
 
     private func get(_ url: String) async throws(KeySetFetchError) -> (body: Data, headers: HTTPHeaders) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "Accept", value: "application/json")
-        let response: HTTPClientResponse
+        let reply: ProviderHTTP.Reply
         do {
-            response = try await client.execute(request, timeout: timeout)
+            reply = try await ProviderHTTP(client: client, timeout: timeout, maximumBodyBytes: maximumBodyBytes).get(url)
         } catch {
-            throw .transport(url: url, reason: String(describing: error))
+            switch error {
+            case .transport(let url, let reason): throw .transport(url: url, reason: reason)
+            case .bodyTooLarge(let url, let limit): throw .bodyTooLarge(url: url, limit: limit)
+            }
         }
-        guard response.status == .ok else {
-            // Drain a little of the body so the connection can be reused; its content is ignored.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            throw .httpStatus(url: url, status: Int(response.status.code))
-        }
-        do {
-            let body = try await response.body.collect(upTo: maximumBodyBytes)
-            return (Data(body.readableBytesView), response.headers)
-        } catch is NIOTooManyBytesError {
-            throw .bodyTooLarge(url: url, limit: maximumBodyBytes)
-        } catch {
-            throw .transport(url: url, reason: String(describing: error))
-        }
+        guard reply.status == 200 else { throw .httpStatus(url: url, status: reply.status) }
+        return (reply.body, reply.headers)
     }
 }
