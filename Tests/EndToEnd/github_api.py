@@ -20,7 +20,8 @@ Web (OAuth apps):
 - `POST /login/device/code`, and `GET|POST /login/device` where the "user" enters the code
   (POST `user_code`, `login`, `action=approve|deny`).
 
-REST (`/api/v3`): `GET /user`, `/user/emails`, `/user/orgs`, `/user/teams` with `Authorization:
+REST (`/api/v3`): `POST /applications/{client_id}/token` ("check a token", basic auth as the app),
+`GET /user`, `/user/emails`, `/user/orgs`, `/user/teams` with `Authorization:
 Bearer|token`, `per_page`/`page` and `Link` pagination, `X-OAuth-Scopes`,
 `X-Accepted-OAuth-Scopes`, the scope checks of each endpoint, and GitHub's error bodies.
 
@@ -31,7 +32,7 @@ Config (JSON): `{"apps": [{"client_id", "client_secret", "callback_url", "device
 
 Test hooks (`--enable-test-hooks` only): `GET|DELETE /_test/requests` (method, path, query with
 secrets redacted, auth scheme: never a token), `POST /_test/device/expire` (every pending device
-code expires), `POST /_test/tokens` `{"login", "scopes"}` -> `{"token"}`.
+code expires), `POST /_test/tokens` `{"login", "scopes", "client_id"?}` -> `{"token"}`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def node_id(kind: str, ident: int) -> str:
 class Grant:
     login: str
     scopes: list[str]
+    client_id: str | None = None  # the OAuth app the token was issued to (None: a personal token)
 
     def effective(self) -> set[str]:
         out = set(self.scopes)
@@ -342,7 +344,7 @@ def create_app(app: Flask, w: World, test_hooks: bool) -> None:
         code = secrets.token_hex(10)
         with w.lock:
             w.codes[code] = Code(gh_app["client_id"], redirect_uri,
-                                 Grant(user["login"], split_scopes(q.get("scope"))), challenge,
+                                 Grant(user["login"], split_scopes(q.get("scope")), gh_app["client_id"]), challenge,
                                  time.time() + CODE_TTL)
         return redirect(with_query(target, code=code, state=state))
 
@@ -402,7 +404,7 @@ def create_app(app: Flask, w: World, test_hooks: bool) -> None:
                 return oauth_error("authorization_pending", "The authorization request is still pending.",
                                    DEVICE_ERRORS_URI)
             dc.status = "used"
-        token = w.new_token(Grant(dc.login, dc.scopes))
+        token = w.new_token(Grant(dc.login, dc.scopes, dc.client_id))
         return oauth_response({"access_token": token, "token_type": "bearer", "scope": ",".join(dc.scopes)})
 
     @app.post("/login/device/code")
@@ -513,6 +515,37 @@ def create_app(app: Flask, w: World, test_hooks: bool) -> None:
                 teams.append(team_doc(w, org, team))
         return paginate(teams)
 
+    @app.post("/api/v3/applications/<client_id>/token")
+    def check_token(client_id):
+        """"Check a token": the app authenticates with basic auth (client id and secret); 200 with
+        the authorization when `access_token` is a valid token issued to this app, 404 otherwise,
+        422 without a token."""
+        doc_path = "/rest/apps/oauth-applications#check-a-token"
+        app_ = w.apps.get(client_id)
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return gh_error(401, "Requires authentication", doc_path)
+        try:
+            given_id, _, given_secret = base64.b64decode(credentials).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return gh_error(401, "Bad credentials", doc_path)
+        if app_ is None or given_id != client_id or not hmac.compare_digest(given_secret, app_["client_secret"]):
+            return gh_error(404, "Not Found", doc_path)
+        token = (request.get_json(force=True, silent=True) or {}).get("access_token")
+        if not isinstance(token, str) or not token:
+            return gh_error(422, "Validation Failed", doc_path)
+        grant = w.tokens.get(token)
+        if grant is None or grant.client_id != client_id or grant.login not in w.users:
+            return gh_error(404, "Not Found", doc_path)
+        return jsonify({
+            "id": 1, "url": f"{w.api}/authorizations/1", "scopes": grant.scopes, "token": token,
+            "token_last_eight": token[-8:], "hashed_token": hashlib.sha256(token.encode()).hexdigest(),
+            "app": {"client_id": client_id, "name": client_id, "url": f"{w.base}"},
+            "note": None, "note_url": None, "fingerprint": None, "expires_at": None,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+            "user": user_doc(w, w.users[grant.login]),
+        })
+
     @app.errorhandler(404)
     @app.errorhandler(405)
     def not_found(error):
@@ -535,7 +568,8 @@ def create_app(app: Flask, w: World, test_hooks: bool) -> None:
         body = request.get_json(force=True, silent=True) or {}
         if body.get("login") not in w.users:
             return jsonify({"error": "unknown login"}), 400
-        return jsonify({"token": w.new_token(Grant(body["login"], list(body.get("scopes", []))))})
+        grant = Grant(body["login"], list(body.get("scopes", [])), body.get("client_id"))
+        return jsonify({"token": w.new_token(grant)})
 
 
 def main() -> None:

@@ -242,8 +242,12 @@ class GitHubAPI(Peer):
     def app(self, index: int = 0) -> dict:
         return self.config["apps"][index]
 
-    def token_for(self, login: str, scopes: Sequence[str] = ()) -> str:
-        return self.hook("POST", "/_test/tokens", {"login": login, "scopes": list(scopes)})["token"]
+    def token_for(self, login: str, scopes: Sequence[str] = (), client_id: str | None = None) -> str:
+        """A token of `login`: issued to OAuth app `client_id`, or a personal one."""
+        body = {"login": login, "scopes": list(scopes)}
+        if client_id:
+            body["client_id"] = client_id
+        return self.hook("POST", "/_test/tokens", body)["token"]
 
     def requests(self, clear: bool = False) -> list[dict]:
         return self.hook("DELETE" if clear else "GET", "/_test/requests")

@@ -342,3 +342,50 @@ def test_a_service_account_may_present_its_own_assertion(gh, env, upstream):
     gh.create_function(other, "fn", f"{upstream.url}/base")
     _route(gh, other, "jwt", ["/jwt"], {"mode": "jwt"})
     assert_problem(_get(gh, other, "/jwt", _bearer(token)), 401)
+
+
+# --- GitHub tokens as bearer tokens ------------------------------------------------------------------
+
+
+def test_github_tokens_are_checked_with_github_and_remembered(gh, upstream, github_api):
+    app = github_api.app()
+    org = gh.create_org(uniq("gh"))
+    gh.create_function(org, "fn", f"{upstream.url}/base")
+    _created(gh, gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
+        "name": "gh", "type": "github",
+        "github": {"clientId": app["client_id"], "clientSecret": app["client_secret"], "baseUrl": github_api.api_url,
+                   "allowedOrganizations": ["acme"], "acceptBearerTokens": True, "tokenCacheSeconds": 60}}))
+    _route(gh, org, "jwt", ["/jwt"], {"mode": "jwt"})
+    _route(gh, org, "eng", ["/eng"], {"mode": "jwt", "groups": ["github-team:acme/eng"]})
+    _route(gh, org, "corp-only", ["/corp-only"], {"mode": "jwt", "providers": ["gatehouse"]})
+
+    alice = github_api.token_for("alice", ["read:org"], client_id=app["client_id"])
+    github_api.requests(clear=True)
+    seen = check(_get(gh, org, "/jwt", _bearer(alice)), 200).json()["headers"]
+    claims = jwt.decode(seen["x-gatehouse-identity"], _jwks(gh), algorithms=["ES256"]).claims
+    assert (claims["sub"], claims["idp"], claims["kind"]) == ("1001", "gh", "user"), claims
+    assert {"github-org:acme", "github-team:acme/eng"} <= set(claims["groups"]), claims
+    paths = [r["path"] for r in github_api.requests()]
+    assert f"/api/v3/applications/{app['client_id']}/token" in paths, paths
+    assert all(alice not in json.dumps(r) for r in github_api.requests()), "the stand-in's log shows tokens"
+    # Remembered for tokenCacheSeconds on each event loop: a few more calls, at most one more check per loop.
+    github_api.requests(clear=True)
+    for _ in range(6):
+        check(_get(gh, org, "/eng", _bearer(alice)), 200)
+    checks = [r for r in github_api.requests() if r["path"].endswith("/token")]
+    assert len(checks) <= 2, checks
+    assert_problem(_get(gh, org, "/corp-only", _bearer(alice)), 403)
+
+    # A personal token of the same user, not issued to this app; a user outside the allowed
+    # orgs; a made-up token (remembered as refused, so replaying it costs GitHub nothing).
+    personal = github_api.token_for("alice", ["read:org"])
+    assert "OAuth app" in assert_problem(_get(gh, org, "/jwt", _bearer(personal)), 401)["detail"]
+    bob = github_api.token_for("bob", ["read:org"], client_id=app["client_id"])
+    assert_problem(_get(gh, org, "/jwt", _bearer(bob)), 401)
+    made_up = "gho_" + "x" * 36
+    assert_problem(_get(gh, org, "/jwt", _bearer(made_up)), 401)
+    github_api.requests(clear=True)
+    with gh.client("h2") as c:  # one connection: one event loop, which remembers the refusal
+        for _ in range(5):
+            assert_problem(c.get(f"/{org}/jwt", headers=_bearer(made_up)), 401)
+    assert len([r for r in github_api.requests() if r["path"].endswith("/token")]) <= 1

@@ -76,8 +76,10 @@ public enum GatehouseServer {
         let keySets = KeySetCacheRegistry(
             fetcher: HTTPKeySetFetcher(client: httpClient),
             policy: KeySetRefreshPolicy(minimumInterval: configuration.keyRefreshSeconds), logger: logger)
+        let loginProviders = LoginProviders(store: store, sealer: sealer, client: httpClient)
         let snapshots = SnapshotService(
-            store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory, logger: logger)
+            store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory,
+            opaqueTokens: GitHubBearerTokens(providers: loginProviders), logger: logger)
         try await snapshots.publishCurrent()
         let edgeAddresses = try await edge.bind()
         logger.notice(
@@ -91,7 +93,7 @@ public enum GatehouseServer {
         let sessions = SessionStore(directory: sessionDirectory, records: store)
         try await sessions.load()
         let auth = AuthServices(
-            store: store, providers: LoginProviders(store: store, sealer: sealer, client: httpClient),
+            store: store, providers: loginProviders,
             pending: PendingLogins(), sessions: sessions,
             returnPolicy: ReturnURLPolicy(allowedOrigins: configuration.loginReturnOriginList), issuer: issuerSlot,
             logger: logger)

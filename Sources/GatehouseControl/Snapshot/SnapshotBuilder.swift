@@ -24,10 +24,12 @@ struct SnapshotBuilder {
     private var recompileAll = false
 
     private let sessions: SessionDirectory?
+    private let opaqueTokens: (any OpaqueTokenChecking)?
 
-    init(registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil) {
+    init(registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil, opaqueTokens: (any OpaqueTokenChecking)? = nil) {
         self.registry = registry
         self.sessions = sessions
+        self.opaqueTokens = opaqueTokens
     }
 
     /// Gatehouse's own issuer: its tokens become acceptable in every org, and it signs the
@@ -66,7 +68,8 @@ struct SnapshotBuilder {
         for (key, entry) in serviceAccounts where touched.contains(key.org) {
             orgAccounts[key.org, default: []].append(entry.value)
         }
-        let environment = EdgeIdentityEnvironment(registry: registry, issuer: issuer, sessions: sessions)
+        let environment = EdgeIdentityEnvironment(
+            registry: registry, issuer: issuer, sessions: sessions, opaqueTokens: opaqueTokens)
         var skipped: [String] = []
         for org in touched {
             let (functions, routes) = (orgFunctions[org] ?? [], orgRoutes[org] ?? [])

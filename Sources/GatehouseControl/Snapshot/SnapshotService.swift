@@ -21,14 +21,14 @@ final class SnapshotService: Service, Sendable {
 
     init(
         store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, sessions: SessionDirectory?,
-        logger: Logger
+        opaqueTokens: (any OpaqueTokenChecking)? = nil, logger: Logger
     ) {
         self.store = store
         self.edge = edge
         self.health = health
         self.keys = keys
         self.logger = logger
-        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions))
+        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions, opaqueTokens: opaqueTokens))
     }
 
     /// Gatehouse's issuer has started: recompile every org to trust its tokens.

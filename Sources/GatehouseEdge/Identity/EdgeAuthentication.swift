@@ -22,11 +22,14 @@ struct PendingVerification: Sendable {
         case token(TokenVerifier)
         /// A service account's own assertion (RFC 7523 shape), presented directly.
         case assertion(ServiceAccountID, keys: [RegisteredPublicKey], verifier: ServiceAccountAssertionVerifier)
+        /// A GitHub token, checked with GitHub by each of these providers in turn.
+        case opaque([OpaqueTokenProvider], checker: any OpaqueTokenChecking)
     }
 
     enum Outcome: Sendable {
         case token(Result<VerifiedToken, TokenError>)
         case assertion(Result<VerifiedAssertion, AssertionError>)
+        case opaque(Result<(OpaqueTokenProvider, LoginIdentity), LoginError>)
     }
 
     let token: String
@@ -39,6 +42,15 @@ struct PendingVerification: Sendable {
             return .token(await verifier.verify(token))
         case .assertion(let account, let keys, let verifier):
             return .assertion(await verifier.verify(token, from: account, keys: keys))
+        case .opaque(let providers, let checker):
+            var failure = LoginError.notAllowed("no identity provider accepts GitHub tokens here")
+            for provider in providers {
+                switch await checker.identity(ofToken: token, org: identity.org, provider: provider.name) {
+                case .success(let holder): return .opaque(.success((provider, holder)))
+                case .failure(let error): failure = error
+                }
+            }
+            return .opaque(.failure(failure))
         }
     }
 }

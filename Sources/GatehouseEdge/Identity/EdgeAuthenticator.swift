@@ -18,8 +18,12 @@ final class EdgeAuthenticator {
     /// Identity tokens by caller and function, reused for half their life: signing costs more
     /// than the rest of a request's authentication together.
     private let identityTokens = ExpiringClockCache<IdentityTokenKey, String>(capacity: 10_000)
-    /// Service accounts' assertions presented directly, verified: the principal until `exp`.
-    private let assertions = ExpiringClockCache<TokenDigest, Principal>(capacity: 10_000)
+    /// Credentials verified off the loop (service accounts' own assertions, GitHub tokens): the
+    /// principal, until the assertion's `exp` or the provider's cache time.
+    private let checked = ExpiringClockCache<TokenDigest, Principal>(capacity: 10_000)
+    /// GitHub tokens GitHub refused, remembered briefly, so replaying one costs GitHub nothing.
+    private let refused = ExpiringClockCache<TokenDigest, String>(capacity: 10_000)
+    static let refusalMemory: TimeInterval = 30
 
     func authenticate(_ headers: HTTPHeaders, rules: RouteAuthRules, identity: OrgIdentity, now: Date) -> EdgeAuthentication {
         if rules.anonymous { return .anonymous }
@@ -50,6 +54,9 @@ final class EdgeAuthenticator {
             }
         case .bearer(let token):
             guard rules.acceptsJWT else { return .refused(.invalidToken("this route does not accept bearer tokens")) }
+            if !identity.opaqueProviders.isEmpty, OpaqueTokenProvider.looksLikeGitHubToken(token) {
+                return gitHubToken(token, identity: identity, rules: rules, now: now)
+            }
             guard let verifier = identity.verifier else {
                 return .refused(.invalidToken("org \(identity.org) trusts no token issuer"))
             }
@@ -108,9 +115,40 @@ final class EdgeAuthenticator {
             return .refused(.invalidToken(error.description))
         case .assertion(.success(let assertion)):
             let principal = assertion.principal
-            assertions.insert(principal, for: credential, validUntil: assertion.expiresAt, now: now)
+            checked.insert(principal, for: credential, validUntil: assertion.expiresAt, now: now)
+            return admit(principal, credential: credential, rules: rules)
+        case .opaque(.failure(let error)):
+            // A provider outage is not the token's fault: it is not remembered as refused.
+            if !error.isProviderFailure {
+                refused.insert(error.description, for: credential, validUntil: now.addingTimeInterval(Self.refusalMemory), now: now)
+            }
+            return .refused(.invalidToken(error.description))
+        case .opaque(.success(let (provider, holder))):
+            let principal = Principal(
+                kind: .user, subject: holder.subject, org: pending.identity.org, groups: Set(holder.groups),
+                provider: provider.name)
+            checked.insert(principal, for: credential, validUntil: now.addingTimeInterval(TimeInterval(provider.cacheSeconds)), now: now)
             return admit(principal, credential: credential, rules: rules)
         }
+    }
+
+    /// A GitHub token, on a route of an org whose GitHub provider accepts them: remembered, or
+    /// checked with GitHub off the loop by the providers the route admits.
+    private func gitHubToken(_ token: String, identity: OrgIdentity, rules: RouteAuthRules, now: Date) -> EdgeAuthentication {
+        let credential = TokenDigest(token, scope: identity.org)
+        if let principal = checked.lookup(credential, now: now) {
+            guard rules.admits(provider: principal.provider ?? "") else {
+                return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? "-")"))
+            }
+            return admit(principal, credential: credential, rules: rules)
+        }
+        if let reason = refused.lookup(credential, now: now) { return .refused(.invalidToken(reason)) }
+        let providers = identity.opaqueProviders.filter { rules.admits(provider: $0.name) }
+        guard let checker = identity.opaqueTokens, !providers.isEmpty else {
+            return .refused(.forbidden("this route does not accept GitHub tokens"))
+        }
+        return .needsVerification(
+            PendingVerification(token: token, identity: identity, kind: .opaque(providers, checker: checker)))
     }
 
     /// A token whose issuer is none of the org's providers may be one of its service accounts'
@@ -134,7 +172,7 @@ final class EdgeAuthenticator {
                 .invalidToken("this route requires its own audiences; exchange the assertion at the token endpoint"))
         }
         let credential = TokenDigest(token, scope: identity.org)
-        if let principal = assertions.lookup(credential, now: now) {
+        if let principal = checked.lookup(credential, now: now) {
             return admit(principal, credential: credential, rules: rules)
         }
         return .needsVerification(
@@ -157,7 +195,8 @@ final class EdgeAuthenticator {
     func forgetVerifiedTokens() {
         verified.removeAll()
         identityTokens.removeAll()
-        assertions.removeAll()
+        checked.removeAll()
+        refused.removeAll()
     }
 
     // MARK: - Deciding

@@ -36,6 +36,9 @@ public final class OrgIdentity: Sendable {
     /// Checks assertions service accounts present directly (nil until Gatehouse's issuer runs:
     /// their audience is its URL).
     let assertions: ServiceAccountAssertionVerifier?
+    /// Providers whose bearer tokens are GitHub's, and who checks them.
+    let opaqueProviders: [OpaqueTokenProvider]
+    let opaqueTokens: (any OpaqueTokenChecking)?
     /// Where login sessions are looked up (nil: none, e.g. in tests of the edge alone).
     let sessions: SessionDirectory?
     /// Signs the identity tokens sent to functions; nil until the control listener started it.
@@ -44,13 +47,16 @@ public final class OrgIdentity: Sendable {
     public static func empty(org: String) -> OrgIdentity {
         OrgIdentity(
             org: org, verifier: nil, providers: [:], apiKeys: APIKeyVerifier(entries: [:]), serviceAccounts: [:],
-            sessions: nil, issuer: nil)
+            opaqueProviders: [], opaqueTokens: nil, sessions: nil, issuer: nil)
     }
 
     init(
         org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier,
-        serviceAccounts: [String: [RegisteredPublicKey]], sessions: SessionDirectory?, issuer: TokenIssuer?
+        serviceAccounts: [String: [RegisteredPublicKey]], opaqueProviders: [OpaqueTokenProvider],
+        opaqueTokens: (any OpaqueTokenChecking)?, sessions: SessionDirectory?, issuer: TokenIssuer?
     ) {
+        self.opaqueProviders = opaqueTokens == nil ? [] : opaqueProviders
+        self.opaqueTokens = opaqueTokens
         self.sessions = sessions
         self.org = org
         self.verifier = verifier
@@ -73,6 +79,7 @@ public final class OrgIdentity: Sendable {
         routeAudiences: Set<String>, environment: EdgeIdentityEnvironment, skipped: inout [String]
     ) {
         var entries: [TokenVerifier.Entry] = []
+        var opaque: [OpaqueTokenProvider] = []
         var rules: [String: ProviderRule] = [:]
         func trust(_ issuer: String, _ rule: ProviderRule, keys: (TrustedIssuer) -> KeySetCache) {
             guard rules[issuer] == nil else {
@@ -115,8 +122,9 @@ public final class OrgIdentity: Sendable {
                     audiences: Set(azure.effectiveAudiences))
                 trust(azure.authority, rule) { environment.registry.cache(for: $0) }
             case .github:
-                // GitHub's tokens are not JWTs: they are checked with GitHub's API, not here.
-                continue
+                // GitHub's tokens are not JWTs: GitHub itself is asked (`OpaqueTokenChecking`).
+                guard let github = provider.github, github.effectiveAcceptBearerTokens else { continue }
+                opaque.append(OpaqueTokenProvider(name: provider.name, cacheSeconds: github.effectiveTokenCacheSeconds))
             }
         }
         if let issuer = environment.issuer {
@@ -139,8 +147,8 @@ public final class OrgIdentity: Sendable {
         }
         self.init(
             org: org, verifier: entries.isEmpty ? nil : try? TokenVerifier(entries: entries), providers: rules,
-            apiKeys: APIKeyVerifier(entries: keyEntries), serviceAccounts: accountKeys, sessions: environment.sessions,
-            issuer: environment.issuer)
+            apiKeys: APIKeyVerifier(entries: keyEntries), serviceAccounts: accountKeys, opaqueProviders: opaque,
+            opaqueTokens: environment.opaqueTokens, sessions: environment.sessions, issuer: environment.issuer)
     }
 
     /// The caches this org's verifier reads, so the registry keeps them.
@@ -157,14 +165,20 @@ public struct EdgeIdentityEnvironment: Sendable {
     public let issuer: TokenIssuer?
     /// The login sessions of every org (the control listener signs users in).
     public let sessions: SessionDirectory?
+    /// Checks GitHub tokens presented as bearer tokens (nil: they are refused).
+    public let opaqueTokens: (any OpaqueTokenChecking)?
 
     /// Gatehouse's keys are served in process: asking again right after a rotation costs
     /// nothing, so an unknown `kid` may refresh them every second.
     static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
 
-    public init(registry: KeySetCacheRegistry, issuer: TokenIssuer?, sessions: SessionDirectory? = nil) {
+    public init(
+        registry: KeySetCacheRegistry, issuer: TokenIssuer?, sessions: SessionDirectory? = nil,
+        opaqueTokens: (any OpaqueTokenChecking)? = nil
+    ) {
         self.registry = registry
         self.issuer = issuer
         self.sessions = sessions
+        self.opaqueTokens = opaqueTokens
     }
 }

@@ -39,9 +39,47 @@ public struct GitHubLoginProvider: LoginProvider {
     public func complete(_ callback: AuthorizationCallback) async throws(LoginError) -> LoginIdentity {
         guard let clientSecret else { throw .notConfigured("the GitHub OAuth app has no client secret") }
         let accessToken = try await exchange(callback, clientSecret: clientSecret)
+        return try await identity(forAccessToken: accessToken, readingEmails: true)
+    }
+
+    /// The holder of a GitHub token presented to the edge as a bearer token.
+    ///
+    /// The token must be one this OAuth app issued — GitHub's "check a token" API
+    /// (`POST /applications/{client_id}/token`, authenticated as the app) says so — and not just
+    /// any token of the user: a personal access token, or one another app obtained, was never
+    /// meant to open this org's routes. Then the user's organizations and teams are read with it.
+    public func bearerIdentity(_ token: String) async throws(LoginError) -> LoginIdentity {
+        guard let clientSecret else { throw .notConfigured("the GitHub OAuth app has no client secret") }
+        let url = ProviderURLPath.join(github.effectiveBaseUrl, "applications/\(github.clientId)/token")
+        let basic = Data("\(github.clientId):\(clientSecret)".utf8).base64EncodedString()
+        let body = (try? JSONSerialization.data(withJSONObject: ["access_token": token])) ?? Data()
+        let reply: ProviderHTTP.Reply
+        do {
+            reply = try await http.postJSON(
+                url, body,
+                headers: [
+                    ("Authorization", "Basic \(basic)"), ("Accept", "application/vnd.github+json"),
+                    ("X-GitHub-Api-Version", "2022-11-28"),
+                ])
+        } catch {
+            throw error.loginError
+        }
+        switch reply.status {
+        case 200: break
+        // 404: not a valid token of this app; 422: not a token at all.
+        case 404, 422: throw .notAllowed("the GitHub token is not valid, or was not issued to this identity provider's OAuth app")
+        default: throw .providerUnavailable("\(url) answered HTTP \(reply.status)")
+        }
+        return try await identity(forAccessToken: token, readingEmails: false)
+    }
+
+    /// Who holds `accessToken`, read from the REST API, if this provider admits them. Also how
+    /// the edge checks a GitHub token presented as a bearer token (`acceptBearerTokens`): such a
+    /// token may lack `user:email`, so the edge does not read the email addresses.
+    public func identity(forAccessToken accessToken: String, readingEmails: Bool) async throws(LoginError) -> LoginIdentity {
         let auth = [("Authorization", "Bearer \(accessToken)"), ("X-GitHub-Api-Version", "2022-11-28")]
         let user: User = try await getJSON("user", headers: auth)
-        let emails: [Email] = try await getJSON("user/emails", headers: auth)
+        let emails: [Email] = readingEmails ? try await getJSON("user/emails", headers: auth) : []
         let orgs: [Org] = try await getPages("user/orgs", headers: auth)
         let teams: [Team] = try await getPages("user/teams", headers: auth)
 
