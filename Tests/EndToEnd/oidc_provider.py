@@ -662,6 +662,9 @@ def main() -> None:
     parser.add_argument("--jwks-max-age", type=int, default=300, help="Cache-Control max-age of /jwks")
     parser.add_argument("--token-ttl", type=int, default=3600, help="access and ID token lifetime (s)")
     parser.add_argument("--no-ec-key", action="store_true", help="publish only the RSA key (RS256)")
+    parser.add_argument("--issuer-path", default="", metavar="/TENANT/v2.0",
+                        help="serve everything under this path, which becomes part of the issuer "
+                             "(Entra ID's layout: https://login.microsoftonline.com/{tenant}/v2.0)")
     args = parser.parse_args()
 
     config = load_json(args.config)
@@ -673,6 +676,12 @@ def main() -> None:
 
     app = Flask("oidc_provider")
     server, base = bind(app, args.host, args.port)
+    prefix = args.issuer_path.rstrip("/")
+    if prefix:
+        from werkzeug.exceptions import NotFound
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+        app.wsgi_app = DispatcherMiddleware(NotFound(), {prefix: app.wsgi_app})
+        base += prefix
     provider = Provider(base, {u.username: u for u in users}, {c.client_id: c for c in clients},
                         keys, args.token_ttl, args.jwks_max_age)
     create_app(app, provider, args.enable_test_hooks)

@@ -389,3 +389,26 @@ def test_github_tokens_are_checked_with_github_and_remembered(gh, upstream, gith
         for _ in range(5):
             assert_problem(c.get(f"/{org}/jwt", headers=_bearer(made_up)), 401)
     assert len([r for r in github_api.requests() if r["path"].endswith("/token")]) <= 1
+
+
+def test_entra_id_tokens_map_groups_and_roles(gh, upstream, identity_peer_factory):
+    """An azure-ad provider trusts `{baseUrl}/{tenant}/v2.0`: here a real OIDC provider serving
+    Entra ID's layout under that path."""
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    idp = identity_peer_factory("oidc", None, "--issuer-path", f"/{tenant}/v2.0")
+    assert idp.issuer.endswith(f"/{tenant}/v2.0"), idp.issuer
+    org = gh.create_org(uniq("entra"))
+    gh.create_function(org, "fn", f"{upstream.url}/base")
+    _created(gh, gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
+        "name": "entra", "type": "azure-ad",
+        "azureAd": {"tenant": tenant, "clientId": "gatehouse", "baseUrl": idp.issuer[: -len(f"/{tenant}/v2.0")]}}))
+    _route(gh, org, "admins", ["/admins"], {"mode": "jwt", "groups": ["Orders.Admin"]})
+    token = idp.mint({"sub": "4f1c-oid", "groups": ["8a7e-guid"], "roles": ["Orders.Admin"]})
+    seen = check(_get(gh, org, "/admins", _bearer(token)), 200).json()["headers"]
+    claims = jwt.decode(seen["x-gatehouse-identity"], _jwks(gh), algorithms=["ES256"]).claims
+    assert (claims["sub"], claims["idp"]) == ("4f1c-oid", "entra"), claims
+    assert claims["groups"] == ["8a7e-guid", "Orders.Admin"], claims
+    assert_problem(_get(gh, org, "/admins", _bearer(idp.mint({"groups": ["8a7e-guid"]}))), 403)
+    # Another tenant's token (same keys, other issuer) is not this provider's.
+    other = idp.mint({"iss": idp.issuer.replace(tenant, "00000000-0000-0000-0000-000000000000")})
+    assert_problem(_get(gh, org, "/admins", _bearer(other)), 401)
