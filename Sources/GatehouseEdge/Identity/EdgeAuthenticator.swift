@@ -60,7 +60,9 @@ final class EdgeAuthenticator {
             guard let verifier = identity.verifier else {
                 return .refused(.invalidToken("org \(identity.org) trusts no token issuer"))
             }
-            let result = verified.verify(token, scope: identity.org, now: now, using: verifier)
+            // One digest names the token for the verdict cache and the identity-token cache.
+            let credential = TokenDigest(token, scope: identity.org)
+            let result = verified.verify(token, digest: credential, now: now, using: verifier)
             switch result {
             case .failure(let error) where error.isCuredByKeyRefresh:
                 return .needsVerification(PendingVerification(token: token, identity: identity, kind: .token(verifier)))
@@ -71,7 +73,7 @@ final class EdgeAuthenticator {
             default:
                 break
             }
-            return decide(result, credential: TokenDigest(token, scope: identity.org), identity: identity, rules: rules)
+            return decide(result, credential: credential, identity: identity, rules: rules)
         }
     }
 

@@ -53,7 +53,13 @@ public final class VerifiedTokenCache {
         guard token.utf8.count <= CompactJWS.maximumByteCount else {
             return .failure(.tooLarge(byteCount: token.utf8.count, limit: CompactJWS.maximumByteCount))
         }
-        let digest = TokenDigest(token, scope: scope)
+        return verify(token, digest: TokenDigest(token, scope: scope), now: now, using: verifier)
+    }
+
+    /// As `verify(_:scope:now:using:)`, for a caller that has the digest already.
+    public func verify(
+        _ token: String, digest: TokenDigest, now: Date = Date(), using verifier: TokenVerifier
+    ) -> Result<VerifiedToken, TokenError> {
         if let cached = lookup(digest, now: now) { return .success(cached) }
         let result = verifier.verifyCached(token, now: now)
         if case .success(let verified) = result { insert(verified, for: digest, now: now) }
