@@ -14,6 +14,7 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<IdentityProviderCommands>.self,
             ResourceCommandGroup<ServiceAccountCommands>.self,
             ResourceCommandGroup<APIKeyCommands>.self,
+            SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
         ])

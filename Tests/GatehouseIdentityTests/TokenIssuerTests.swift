@@ -57,6 +57,22 @@ struct TokenIssuerTests {
         #expect(issued.expiresAt == verified.expiresAt)
     }
 
+    @Test("keys rotate by age, and the listing shows the current key first and when retired ones leave")
+    func rotationByAge() throws {
+        let (issuer, directory) = try Self.makeIssuer()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = issuer.currentKeyID
+        #expect(try issuer.rotateIfOlder(than: 3600, now: now.addingTimeInterval(3599)) == nil)
+        let second = try #require(try issuer.rotateIfOlder(than: 3600, now: now.addingTimeInterval(3600)))
+        #expect(second != first && issuer.currentKeyID == second)
+        let keys = issuer.signingKeys(now: now.addingTimeInterval(3600))
+        #expect(keys.map(\.keyId) == [second, first])
+        #expect(keys.map(\.status) == [.current, .retired])
+        // Published for the longest token lifetime plus the skew after it signed its last token.
+        #expect(keys[1].publishedUntil == now.addingTimeInterval(3600 + 3600 + 60))
+        #expect(issuer.signingKeys(now: now.addingTimeInterval(3600 + 3600 + 61)).map(\.keyId) == [second])
+    }
+
     @Test("an identity token names one function, ends with the caller's credential, and is no bearer token")
     func identityToken() async throws {
         let (issuer, directory) = try Self.makeIssuer()

@@ -14,6 +14,8 @@ enum AdminPaths {
         case 2 where parts == ["auth", "logout"] || parts == ["auth", "token"]: return ["POST"]
         case 4 where parts[0] == "auth" && (parts[3] == "login" || parts[3] == "callback"): return ["GET"]
         case 2 where parts == ["v1", "orgs"]: return ["GET", "POST"]
+        case 2 where parts == ["v1", "signing-keys"]: return ["GET"]
+        case 3 where parts == ["v1", "signing-keys", "rotate"]: return ["POST"]
         case 3 where parts[0] == "v1" && parts[1] == "orgs": return ["DELETE", "GET", "PUT"]
         case 4 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["GET", "POST"]
         case 5 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["DELETE", "GET", "PUT"]

@@ -39,6 +39,7 @@ enum AdminRouter {
         }
         router.middlewares.add(AdminAuthMiddleware(verifier: dependencies.verifier))
         let store = dependencies.store
+        SigningKeyRoutes.register(on: router, issuer: dependencies.issuer)
         ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)
         ResourceEndpoints(store: store, rules: FunctionRules()).register(on: router)
         ResourceEndpoints(store: store, rules: RouteRules()).register(on: router)

@@ -139,7 +139,10 @@ public enum GatehouseServer {
 
         var groupConfiguration = ServiceGroupConfiguration(
             // Shut down in reverse order: the listeners drain first, then snapshots stop.
-            services: [.init(service: snapshots), .init(service: ListenersService(edge: edge, control: control))],
+            services: [
+                .init(service: snapshots), .init(service: SigningKeyRotation(slot: issuerSlot, logger: logger)),
+                .init(service: ListenersService(edge: edge, control: control)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A backstop past the grace period: whatever still holds a connection open (an HTTP/2

@@ -168,9 +168,10 @@ public struct EdgeIdentityEnvironment: Sendable {
     /// Checks GitHub tokens presented as bearer tokens (nil: they are refused).
     public let opaqueTokens: (any OpaqueTokenChecking)?
 
-    /// Gatehouse's keys are served in process: asking again right after a rotation costs
-    /// nothing, so an unknown `kid` may refresh them every second.
-    static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
+    /// Gatehouse's keys are served in process (no network, two or three EC keys to parse), so an
+    /// unknown `kid` refreshes them at once: a token signed right after a rotation is never
+    /// refused for a refresh interval. Concurrent refreshes still join one.
+    static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 0, defaultLifetime: 300, lifetimeBounds: 60...300)
 
     public init(
         registry: KeySetCacheRegistry, issuer: TokenIssuer?, sessions: SessionDirectory? = nil,

@@ -1,4 +1,5 @@
 import Crypto
+import GatehouseModel
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -84,6 +85,25 @@ public final class TokenIssuer: Sendable {
             return .success(key.keyID)
         }
         return try outcome.get()
+    }
+
+    /// Rotates when the current key is older than `maximumAge`; returns the new key's id, or nil
+    /// when the key is young enough. Run periodically: keys then rotate without an operator.
+    @discardableResult
+    public func rotateIfOlder(than maximumAge: TimeInterval, now: Date = Date()) throws(TokenIssuerError) -> String? {
+        let age = now.timeIntervalSince(ring.withLockedValue { $0.current.createdAt })
+        guard age >= maximumAge else { return nil }
+        return try rotate(now: now)
+    }
+
+    /// The published keys as the admin API lists them, current first.
+    public func signingKeys(now: Date = Date()) -> [SigningKeyInfo] {
+        let keys = ring.withLockedValue { $0.published(at: now, retention: retention) }
+        return keys.map { key in
+            SigningKeyInfo(
+                keyId: key.keyID, status: key.retiredAt == nil ? .current : .retired, createdAt: key.createdAt,
+                retiredAt: key.retiredAt, publishedUntil: key.retiredAt?.addingTimeInterval(retention))
+        }
     }
 
     public func issueAccessToken(_ request: AccessTokenRequest, now: Date = Date()) throws(TokenIssuerError) -> IssuedAccessToken {
