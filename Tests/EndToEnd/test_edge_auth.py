@@ -409,6 +409,9 @@ def test_entra_id_tokens_map_groups_and_roles(gh, upstream, identity_peer_factor
     assert (claims["sub"], claims["idp"]) == ("4f1c-oid", "entra"), claims
     assert claims["groups"] == ["8a7e-guid", "Orders.Admin"], claims
     assert_problem(_get(gh, org, "/admins", _bearer(idp.mint({"groups": ["8a7e-guid"]}))), 403)
+    # Group overage: Entra ID says the groups did not fit in the token; the refusal says so.
+    overage = idp.mint({"groups": None, "hasgroups": True})
+    assert "overage" in assert_problem(_get(gh, org, "/admins", _bearer(overage)), 403)["detail"]
     # Another tenant's token (same keys, other issuer) is not this provider's.
     other = idp.mint({"iss": idp.issuer.replace(tenant, "00000000-0000-0000-0000-000000000000")})
     assert_problem(_get(gh, org, "/admins", _bearer(other)), 401)

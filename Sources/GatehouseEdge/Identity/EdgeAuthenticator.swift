@@ -227,6 +227,15 @@ final class EdgeAuthenticator {
         guard rules.admits(provider: provider.name, via: principal.provider) else {
             return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? provider.name)"))
         }
+        // Entra ID leaves the groups out of a token when there are too many (and says so with
+        // `hasgroups` or `_claim_names.groups`). Reading them needs Microsoft Graph and an
+        // on-behalf-of exchange, which the edge does not do per request: such a caller cannot
+        // pass a group requirement, and is told why.
+        if !rules.groups.isEmpty, rules.groups.isDisjoint(with: principal.groups), Self.signalsGroupOverage(token) {
+            return .refused(
+                .forbidden(
+                    "the token lists no groups because the user is in too many (Entra ID group overage); sign in through Gatehouse, whose sessions and tokens carry the groups read from Microsoft Graph"))
+        }
         return admit(principal, credential: credential, rules: rules)
     }
 
@@ -258,6 +267,10 @@ final class EdgeAuthenticator {
                     kind: .user, subject: subject, org: org, groups: groups, scopes: Set(token.scopes),
                     provider: provider.name, expiresAt: token.expiresAt))
         }
+    }
+
+    private static func signalsGroupOverage(_ token: VerifiedToken) -> Bool {
+        token.claims["hasgroups"] != nil || token.claims["_claim_names"]?.objectValue?["groups"] != nil
     }
 
     /// A claim holding a list of names, or one name.
