@@ -220,7 +220,7 @@ final class EdgeAuthenticator {
             return .refused(.invalidToken("the token's audience is not accepted on this route"))
         }
         let principal: Principal
-        switch Self.principal(of: token, provider: provider, org: identity.org) {
+        switch provider.principal(of: token, org: identity.org) {
         case .failure(let refusal): return .refused(refusal)
         case .success(let value): principal = value
         }
@@ -231,53 +231,12 @@ final class EdgeAuthenticator {
         // `hasgroups` or `_claim_names.groups`). Reading them needs Microsoft Graph and an
         // on-behalf-of exchange, which the edge does not do per request: such a caller cannot
         // pass a group requirement, and is told why.
-        if !rules.groups.isEmpty, rules.groups.isDisjoint(with: principal.groups), Self.signalsGroupOverage(token) {
+        if !rules.groups.isEmpty, rules.groups.isDisjoint(with: principal.groups), OrgIdentity.ProviderRule.signalsGroupOverage(token) {
             return .refused(
                 .forbidden(
                     "the token lists no groups because the user is in too many (Entra ID group overage); sign in through Gatehouse, whose sessions and tokens carry the groups read from Microsoft Graph"))
         }
         return admit(principal, credential: credential, rules: rules)
-    }
-
-    private static func principal(of token: VerifiedToken, provider: OrgIdentity.ProviderRule, org: String) -> Result<Principal, AuthRefusal> {
-        switch provider.kind {
-        case .gatehouse:
-            // One org's Gatehouse token is no credential in another org.
-            guard token.string("org") == org else {
-                return .failure(.invalidToken("the token was issued for another org"))
-            }
-            let kind = token.string("kind").flatMap(Principal.Kind.init(rawValue:)) ?? .user
-            guard kind == .user || kind == .serviceAccount else {
-                return .failure(.invalidToken("the token's kind '\(kind.rawValue)' is not accepted at the edge"))
-            }
-            return .success(
-                Principal(
-                    kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
-                    provider: token.string("idp") ?? provider.name, expiresAt: token.expiresAt))
-        case .external(let subjectClaim, _, let groupsClaim, let rolesClaim):
-            guard let subject = subjectClaim == "sub" ? token.subject : token.claims[subjectClaim]?.stringValue,
-                !subject.isEmpty
-            else {
-                return .failure(.invalidToken("the token has no '\(subjectClaim)' claim to identify the caller"))
-            }
-            var groups = Set(Self.strings(token.claims[groupsClaim]))
-            if let rolesClaim { groups.formUnion(Self.strings(token.claims[rolesClaim])) }
-            return .success(
-                Principal(
-                    kind: .user, subject: subject, org: org, groups: groups, scopes: Set(token.scopes),
-                    provider: provider.name, expiresAt: token.expiresAt))
-        }
-    }
-
-    private static func signalsGroupOverage(_ token: VerifiedToken) -> Bool {
-        token.claims["hasgroups"] != nil || token.claims["_claim_names"]?.objectValue?["groups"] != nil
-    }
-
-    /// A claim holding a list of names, or one name.
-    private static func strings(_ value: ClaimValue?) -> [String] {
-        guard let value else { return [] }
-        if let list = value.stringArrayValue { return list }
-        return value.stringValue.map { [$0] } ?? []
     }
 
     /// The route's requirements of an authenticated caller.

@@ -1,0 +1,49 @@
+import GatehouseIdentity
+import GatehouseModel
+
+/// How a verified token of one of the org's providers becomes a `Principal`: Gatehouse's own
+/// tokens as Gatehouse wrote them, other providers' through their claim mappings.
+extension OrgIdentity.ProviderRule {
+    /// The caller a verified token of this provider stands for, or why it stands for none.
+    func principal(of token: VerifiedToken, org: String) -> Result<Principal, AuthRefusal> {
+        switch kind {
+        case .gatehouse:
+            // One org's Gatehouse token is no credential in another org.
+            guard token.string("org") == org else {
+                return .failure(.invalidToken("the token was issued for another org"))
+            }
+            let kind = token.string("kind").flatMap(Principal.Kind.init(rawValue:)) ?? .user
+            guard kind == .user || kind == .serviceAccount else {
+                return .failure(.invalidToken("the token's kind '\(kind.rawValue)' is not accepted at the edge"))
+            }
+            return .success(
+                Principal(
+                    kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
+                    provider: token.string("idp") ?? name, expiresAt: token.expiresAt))
+        case .external(let subjectClaim, _, let groupsClaim, let rolesClaim):
+            guard let subject = subjectClaim == "sub" ? token.subject : token.claims[subjectClaim]?.stringValue,
+                !subject.isEmpty
+            else {
+                return .failure(.invalidToken("the token has no '\(subjectClaim)' claim to identify the caller"))
+            }
+            var groups = Set(Self.strings(token.claims[groupsClaim]))
+            if let rolesClaim { groups.formUnion(Self.strings(token.claims[rolesClaim])) }
+            return .success(
+                Principal(
+                    kind: .user, subject: subject, org: org, groups: groups, scopes: Set(token.scopes),
+                    provider: name, expiresAt: token.expiresAt))
+        }
+    }
+
+    /// Entra ID's sign that the user's groups did not fit in the token.
+    static func signalsGroupOverage(_ token: VerifiedToken) -> Bool {
+        token.claims["hasgroups"] != nil || token.claims["_claim_names"]?.objectValue?["groups"] != nil
+    }
+
+    /// A claim holding a list of names, or one name.
+    private static func strings(_ value: ClaimValue?) -> [String] {
+        guard let value else { return [] }
+        if let list = value.stringArrayValue { return list }
+        return value.stringValue.map { [$0] } ?? []
+    }
+}
