@@ -51,6 +51,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GatehousePolicy",
+            dependencies: [
+                "GatehouseModel",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "GatehouseEdge",
             dependencies: [
                 "GatehouseModel",
@@ -109,6 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "GatehouseModelTests", dependencies: ["GatehouseModel"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore"]),
+        .testTarget(name: "GatehousePolicyTests", dependencies: ["GatehousePolicy"]),
         .testTarget(
             name: "GatehouseEdgeTests",
             dependencies: [
