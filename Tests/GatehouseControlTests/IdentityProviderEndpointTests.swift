@@ -17,7 +17,7 @@ struct AdminAPIHarness: Sendable {
     let store: SQLiteStore
     let sealer: SecretSealer
 
-    static func run(_ body: @Sendable (AdminAPIHarness) async throws -> Void) async throws {
+    static func run(issuer: IssuerSlot = IssuerSlot(), _ body: @Sendable (AdminAPIHarness) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("gatehouse-control-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -28,7 +28,7 @@ struct AdminAPIHarness: Sendable {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: AdminTokenVerifier(expectedHash: AdminToken.hash(token)),
-                health: HealthState(), openAPI: try OpenAPIDocument.load(), logger: Logger(label: "admin-api-test")))
+                health: HealthState(), openAPI: try OpenAPIDocument.load(), issuer: issuer, logger: Logger(label: "admin-api-test")))
         try await Application(router: router).test(.router) { client in
             try await body(AdminAPIHarness(client: client, store: store, sealer: sealer))
         }
@@ -42,8 +42,9 @@ struct AdminAPIHarness: Sendable {
     }
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> Reply {
-        var headers: HTTPFields = [.authorization: "Bearer \(Self.token)"]
+    func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, bearer: String? = AdminAPIHarness.token) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
         if body != nil { headers[.contentType] = "application/json" }
         let response = try await client.execute(
             uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
@@ -54,9 +55,9 @@ struct AdminAPIHarness: Sendable {
     @discardableResult
     func expect(
         _ status: Int, _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil,
-        sourceLocation: SourceLocation = #_sourceLocation
+        bearer: String? = AdminAPIHarness.token, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Reply {
-        let reply = try await call(method, path, body)
+        let reply = try await call(method, path, body, bearer: bearer)
         #expect(reply.status == status, "\(method) \(path): \(reply.text)", sourceLocation: sourceLocation)
         return reply
     }

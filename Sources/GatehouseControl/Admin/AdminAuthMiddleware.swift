@@ -3,9 +3,12 @@ import GatehouseIdentity
 import GatehouseModel
 import Hummingbird
 
-/// Every admin API call (`/v1/...`) is authenticated; only the OpenAPI document is public.
-struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let verifier: AdminTokenVerifier
+/// Every admin API call (`/v1/...`) is authenticated; only the OpenAPI document is public. The
+/// principal (`AdminAuthenticator`) goes into the request context for the handlers, once
+/// `AdminAccess` has checked it may reach the path.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = AdminRequestContext
+    let authenticator: AdminAuthenticator
 
     static var publicPaths: Set<String> { ["/v1/openapi.json"] }
 
@@ -14,15 +17,19 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard path.hasPrefix("/v1/") || path == "/v1", !Self.publicPaths.contains(path) else {
             return try await next(request, context)
         }
-        guard let authorization = request.headers[.authorization] else {
-            throw Problem.unauthorized("this endpoint needs 'Authorization: Bearer <token>'")
+        let authorizations = request.headers[values: .authorization]
+        guard let authorization = authorizations.first else {
+            throw ChallengedProblem.missing("this endpoint needs 'Authorization: Bearer <token>'")
         }
         let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-            verifier.principal(forBearer: String(parts[1]).trimmingCharacters(in: .whitespaces)) != nil
-        else {
-            throw Problem.unauthorized("the bearer token is not valid")
+        guard authorizations.count == 1, parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw ChallengedProblem.invalidToken("send exactly one 'Authorization: Bearer <token>'")
         }
+        let bearer = parts[1].trimmingCharacters(in: .whitespaces)
+        let principal = try await authenticator.principal(forBearer: bearer, pathOrg: AdminAccess.org(inPath: path))
+        try AdminAccess.check(principal, method: request.method.rawValue, path: path)
+        var context = context
+        context.principal = principal
         return try await next(request, context)
     }
 }

@@ -20,8 +20,8 @@ enum AdminRouter {
         var logger: Logger
     }
 
-    static func build(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func build(_ dependencies: Dependencies) -> Router<AdminRequestContext> {
+        let router = Router(context: AdminRequestContext.self)
         router.middlewares.add(ProblemMiddleware(logger: dependencies.logger))
         router.get("/healthz") { _, _ in
             try JSONResponse.make(.ok, HealthState.Report(status: "ok", revision: dependencies.health.revision))
@@ -36,8 +36,13 @@ enum AdminRouter {
             LoginRoutes.register(on: router, services: auth)
             SessionRoutes.register(on: router, services: auth)
             TokenEndpoint.register(on: router, services: auth)
+            DeviceRoutes.register(on: router, services: auth)
+            RevocationEndpoint.register(on: router, services: auth)
         }
-        router.middlewares.add(AdminAuthMiddleware(verifier: dependencies.verifier))
+        router.middlewares.add(
+            AdminAuthMiddleware(
+                authenticator: AdminAuthenticator(
+                    adminToken: dependencies.verifier, store: dependencies.store, issuer: dependencies.issuer)))
         let store = dependencies.store
         SigningKeyRoutes.register(on: router, issuer: dependencies.issuer)
         ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)

@@ -17,6 +17,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let problem as Problem {
             return render(problem, requestId: requestId, request: request)
+        } catch let refusal as ChallengedProblem {
+            return render(refusal.problem, requestId: requestId, request: request, headers: [.wwwAuthenticate: refusal.challenge])
         } catch let error as HTTPError {
             if error.status == .notFound, let allowed = AdminPaths.allowedMethods(for: request.uri.path),
                 !allowed.contains(request.method.rawValue)
@@ -42,7 +44,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers = extra
         headers[.contentType] = Problem.mediaType
         headers[.xRequestId] = requestId
-        if problem.status == 401 { headers[.wwwAuthenticate] = #"Bearer realm="gatehouse""# }
+        if problem.status == 401, headers[.wwwAuthenticate] == nil { headers[.wwwAuthenticate] = #"Bearer realm="gatehouse""# }
         let body = problem.with(requestId: requestId, instance: request.uri.path).encoded()
         return Response(
             status: .init(code: problem.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseIdentity
 import GatehouseModel
 import GatehouseStore
 import Hummingbird
@@ -13,7 +14,8 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
     static var defaultPageSize: Int { 100 }
     static var maxPageSize: Int { 1000 }
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
+    func register(on router: Router<AdminRequestContext>) {
+        typealias Context = AdminRequestContext
         let scoped = R.kind != .org
         let collection = scoped ? "/v1/orgs/:org/\(R.kind.rawValue)" : "/v1/orgs"
         // Hummingbird's trie needs one parameter name per position: an org's own name is `:org`.
@@ -22,16 +24,16 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
         @Sendable func name(_ context: Context) -> String { context.parameters.get(scoped ? "name" : "org") ?? "" }
 
         router.get(RouterPath(stringLiteral: collection)) { request, context in
-            try await list(org: org(context), request: request)
+            try await list(org: org(context), request: request, principal: context.principal)
         }
         router.post(RouterPath(stringLiteral: collection)) { request, context in
-            try await write(org: org(context), name: nil, request: request, mode: .create)
+            try await write(org: org(context), name: nil, request: request, mode: .create, principal: context.principal)
         }
         router.get(RouterPath(stringLiteral: item)) { _, context in
             try await get(org: org(context), name: name(context))
         }
         router.put(RouterPath(stringLiteral: item)) { request, context in
-            try await write(org: org(context), name: name(context), request: request, mode: .put)
+            try await write(org: org(context), name: name(context), request: request, mode: .put, principal: context.principal)
         }
         router.delete(RouterPath(stringLiteral: item)) { request, context in
             try await delete(org: org(context), name: name(context), request: request)
@@ -40,11 +42,17 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
 
     // MARK: - Operations
 
-    func list(org: String, request: Request) async throws -> Response {
+    func list(org: String, request: Request, principal: Principal? = nil) async throws -> Response {
         let limit = try pageSize(request)
         let after = try request.uri.queryParameters.get("cursor").map(Cursor.decode)
+        // A principal of one org sees that org only (`AdminAccess`).
+        let onlyOrg = R.kind == .org ? principal?.org : nil
         let items: [R] = try await store.read { reader in
             try requireOrg(org, in: reader)
+            if let onlyOrg {
+                guard after.map({ onlyOrg > $0 }) ?? true else { return [] }
+                return try reader.resource(R.self, org: "", name: onlyOrg).map { [$0] } ?? []
+            }
             return try reader.resources(R.self, org: org, after: after, limit: limit + 1)
         }
         let page = Array(items.prefix(limit)).map(rules.presented)
@@ -63,7 +71,7 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
 
     enum WriteMode { case create, put }
 
-    func write(org: String, name: String?, request: Request, mode: WriteMode) async throws -> Response {
+    func write(org: String, name: String?, request: Request, mode: WriteMode, principal: Principal? = nil) async throws -> Response {
         let body = try await JSONBody.read(request)
         let resource = try JSONBody.decode(R.self, from: body, pathName: name)
         try resource.validate()
@@ -73,6 +81,9 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
             try requireOrg(org, in: writer)
             let key = try ResourceCoding.key(R.self, org: org, name: resource.name)
             let existing = try writer.document(key)
+            if R.kind == .org, existing == nil, let principal, principal.kind != .platformAdmin {
+                throw Problem.forbidden("only the platform admin creates orgs")
+            }
             if mode == .create, existing != nil {
                 throw Problem.conflict("\(R.kind.singular) '\(resource.name)' already exists", with: resource.name)
             }

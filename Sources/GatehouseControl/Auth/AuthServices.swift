@@ -16,7 +16,12 @@ struct AuthServices: Sendable {
     var issuer: IssuerSlot
     /// Service-account assertions' `jti`s, accepted once each (RFC 7523 §3).
     var assertionReplays = AssertionReplayCache()
+    /// Device logins (RFC 8628) between the device's request and its last poll.
+    var devices = DeviceAuthorizations()
     var logger: Logger
+
+    /// Refresh tokens, durable next to the sessions.
+    var refreshTokens: RefreshTokens { RefreshTokens(records: sessions.records) }
 
     /// The issuer, whose URL is also the base of every redirect URI; 503 until the control
     /// listener is bound.

@@ -81,6 +81,7 @@ enum LoginRoutes {
         }
         if let error = query.get("error") {
             services.logger.info("login refused by the provider", metadata: ["org": "\(org)", "provider": "\(name)"])
+            if let userCode = pending.deviceUserCode { services.devices.decide(userCode: userCode, .denied, now: now) }
             throw Problem.unauthorized("the identity provider refused the login (\(LogSafe.fragment(error)))")
         }
         guard let code = query.get("code"), !code.isEmpty else {
@@ -95,11 +96,15 @@ enum LoginRoutes {
         } catch {
             services.logger.notice(
                 "login failed", metadata: ["org": "\(org)", "provider": "\(name)", "reason": "\(error)"])
+            if let userCode = pending.deviceUserCode { services.devices.decide(userCode: userCode, .denied, now: now) }
             switch error {
             case _ where error.isProviderFailure: throw Problem.badGateway(error.description)
             case .notAllowed: throw Problem.forbidden(error.description)
             default: throw Problem.unauthorized(error.description)
             }
+        }
+        if let userCode = pending.deviceUserCode {
+            return try approveDevice(userCode: userCode, identity: identity, org: org, provider: name, services: services, now: now)
         }
         let (session, cookie) = try await services.sessions.create(org: org, provider: name, identity: identity, now: now)
         services.logger.info("signed in", metadata: ["org": "\(org)", "provider": "\(name)"])
@@ -108,5 +113,19 @@ enum LoginRoutes {
         headers.appendCookie(LoginBindingCookie.expired)
         headers[.location] = pending.returnTo
         return Response(status: .seeOther, headers: headers)
+    }
+
+    /// A login started from the device page approves that device; the browser gets no session
+    /// (it is not the device), only the page saying the device is signed in.
+    static func approveDevice(
+        userCode: String, identity: LoginIdentity, org: String, provider: String, services: AuthServices, now: Date
+    ) throws -> Response {
+        guard services.devices.decide(userCode: userCode, .approved(identity, provider: provider), now: now) else {
+            throw Problem.badRequest("the device code has expired; start again on your device")
+        }
+        services.logger.info("device approved", metadata: ["org": "\(org)", "provider": "\(provider)"])
+        var response = DevicePages.approved()
+        response.headers.appendCookie(LoginBindingCookie.expired)
+        return response
     }
 }

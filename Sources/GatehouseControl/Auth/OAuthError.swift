@@ -32,3 +32,17 @@ struct OAuthError: Error, Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
+
+extension Router {
+    /// A POST route of an OAuth endpoint: the `OAuthError`s its handler throws are answered as
+    /// RFC 6749 §5.2 says; anything else goes on to the problem middleware.
+    func oauthPost(_ path: RouterPath, _ handler: @escaping @Sendable (Request) async throws -> Response) {
+        post(path) { request, _ in
+            do {
+                return try await handler(request)
+            } catch let error as OAuthError {
+                return error.response
+            }
+        }
+    }
+}

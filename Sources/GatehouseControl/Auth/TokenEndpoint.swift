@@ -9,20 +9,16 @@ import NIOCore
 /// `POST /auth/token` (RFC 6749 §3.2): form-encoded requests, JSON answers, `no-store`.
 ///
 /// Grants: `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523 §2.1) — a service account's
-/// assertion, signed with one of its registered keys, for a Gatehouse access token.
+/// assertion, signed with one of its registered keys, for a Gatehouse access token;
+/// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628) and `refresh_token` (RFC 6749 §6),
+/// for people signed in through `gatehouse login` (`TokenEndpoint+UserGrants`).
 enum TokenEndpoint {
     static let jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
     static let maximumBodyBytes = 64 * 1024
     static let maximumScopes = 64
 
     static func register<Context: RequestContext>(on router: Router<Context>, services: AuthServices) {
-        router.post("/auth/token") { request, _ in
-            do {
-                return try await token(request, services: services)
-            } catch let error as OAuthError {
-                return error.response
-            }
-        }
+        router.oauthPost("/auth/token") { request in try await token(request, services: services) }
     }
 
     static func token(_ request: Request, services: AuthServices) async throws -> Response {
@@ -36,6 +32,10 @@ enum TokenEndpoint {
         switch form["grant_type"] {
         case jwtBearer?:
             return try await serviceAccountToken(form, issuer: issuer, services: services)
+        case DeviceRoutes.grantType?:
+            return try await deviceToken(form, issuer: issuer, services: services)
+        case refreshTokenGrant?:
+            return try await refreshedToken(form, issuer: issuer, services: services)
         case nil:
             throw OAuthError.invalidRequest("grant_type is missing")
         case let other?:

@@ -68,6 +68,7 @@ struct DiscoveryDocument: Encodable {
     var authorization_endpoint: String
     var token_endpoint: String
     var device_authorization_endpoint: String
+    var revocation_endpoint: String
     var response_types_supported: [String]
     var subject_types_supported: [String]
     var id_token_signing_alg_values_supported: [String]

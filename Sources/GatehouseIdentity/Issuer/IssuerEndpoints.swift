@@ -10,7 +10,11 @@ public struct IssuerEndpoints: Sendable, Equatable {
     public static let jwksPath = "/.well-known/jwks.json"
     public static let authorizationPath = "/auth/authorize"
     public static let tokenPath = "/auth/token"
-    public static let deviceAuthorizationPath = "/auth/device"
+    /// Where a device asks for its codes (RFC 8628 §3.1).
+    public static let deviceAuthorizationPath = "/auth/device/code"
+    /// Where the person enters the user code (RFC 8628 §3.2 `verification_uri`).
+    public static let deviceVerificationPath = "/auth/device"
+    public static let revocationPath = "/auth/revoke"
 
     init(externalURL: String) throws(TokenIssuerError) {
         guard let url = URL(string: externalURL), let scheme = url.scheme?.lowercased(),
@@ -32,4 +36,6 @@ public struct IssuerEndpoints: Sendable, Equatable {
     public var authorization: String { issuer + Self.authorizationPath }
     public var token: String { issuer + Self.tokenPath }
     public var deviceAuthorization: String { issuer + Self.deviceAuthorizationPath }
+    public var deviceVerification: String { issuer + Self.deviceVerificationPath }
+    public var revocation: String { issuer + Self.revocationPath }
 }

@@ -190,6 +190,7 @@ public final class TokenIssuer: Sendable {
                 authorization_endpoint: endpoints.authorization,
                 token_endpoint: endpoints.token,
                 device_authorization_endpoint: endpoints.deviceAuthorization,
+                revocation_endpoint: endpoints.revocation,
                 response_types_supported: ["code"],
                 subject_types_supported: ["public"],
                 id_token_signing_alg_values_supported: ["ES256"],
@@ -197,6 +198,7 @@ public final class TokenIssuer: Sendable {
                     "authorization_code",
                     "urn:ietf:params:oauth:grant-type:device_code",
                     "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "refresh_token",
                 ],
                 code_challenge_methods_supported: ["S256"]
             ))

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+
+/// The two small HTML pages of the device login (RFC 8628 §3.3): the form where a person types
+/// the code their device shows, and the page after signing in. No script, no external resources,
+/// not framable (a device approval must not be clickjacked).
+enum DevicePages {
+    static func form() -> Response {
+        page(
+            title: "Sign in a device",
+            body: """
+                <h1>Sign in a device</h1>
+                <p>Enter the code your device shows.</p>
+                <form method="get" action="/auth/device">
+                  <input name="user_code" autocomplete="off" autocapitalize="characters" placeholder="XXXX-XXXX" required>
+                  <button type="submit">Continue</button>
+                </form>
+                """)
+    }
+
+    static func approved() -> Response {
+        page(
+            title: "Device signed in",
+            body: """
+                <h1>Your device is signed in</h1>
+                <p>You may close this window and return to your device.</p>
+                """)
+    }
+
+    private static func page(title: String, body: String) -> Response {
+        let html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(title) – Gatehouse</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1"></head>
+            <body>\(body)</body></html>
+            """
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+                HTTPField.Name("X-Frame-Options")!: "DENY",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The principal a verified access token Gatehouse issued stands for: `sub`, and the claims
+/// Gatehouse wrote (`org`, `kind`, `idp`, `groups`, `scope`). Only people and service accounts
+/// hold such tokens; a token naming another kind (or none) is refused rather than guessed at.
+public enum GatehouseTokenPrincipal {
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case noOrg
+        case kindNotAccepted(String)
+
+        public var description: String {
+            switch self {
+            case .noOrg: "the token names no org"
+            case .kindNotAccepted(let kind): "the token's kind '\(LogSafe.fragment(kind))' is not accepted here"
+            }
+        }
+    }
+
+    /// Kinds a Gatehouse access token may carry.
+    public static let acceptedKinds: Set<Principal.Kind> = [.user, .serviceAccount]
+
+    public static func principal(of token: VerifiedToken) -> Result<Principal, Refusal> {
+        guard let org = token.string("org"), !org.isEmpty else { return .failure(.noOrg) }
+        let kindClaim = token.string("kind") ?? ""
+        guard let kind = Principal.Kind(rawValue: kindClaim), acceptedKinds.contains(kind) else {
+            return .failure(.kindNotAccepted(kindClaim))
+        }
+        return .success(
+            Principal(
+                kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
+                provider: token.string("idp"), expiresAt: token.expiresAt))
+    }
+
+    /// A verifier that trusts `issuer`'s own tokens only — `aud` must name its default audience
+    /// — reading the keys in process (no HTTP, so an unknown `kid` may refresh every second).
+    public static func verifier(for issuer: TokenIssuer) throws(TrustedIssuerError) -> TokenVerifier {
+        try TokenVerifier(
+            issuers: [TrustedIssuer(issuer: issuer.issuer, audiences: [issuer.defaultAudience])], fetcher: issuer,
+            policy: .inProcess)
+    }
+}
+
+extension KeySetRefreshPolicy {
+    /// For key sets served in the same process (Gatehouse's own): refetching costs nothing.
+    public static let inProcess = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
+}
