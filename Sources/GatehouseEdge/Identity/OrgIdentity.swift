@@ -129,16 +129,12 @@ public final class OrgIdentity: Sendable {
         }
         if let issuer = environment.issuer {
             let rule = ProviderRule(name: Route.Auth.gatehouseProvider, kind: .gatehouse, audiences: [issuer.defaultAudience])
-            trust(issuer.issuer, rule) { environment.registry.cache(for: $0, fetcher: issuer, policy: EdgeIdentityEnvironment.ownKeysPolicy) }
+            trust(issuer.issuer, rule) { environment.registry.cache(for: $0, fetcher: issuer, policy: .inProcess) }
         }
         var keyEntries: [String: APIKeyVerifier.Entry] = [:]
-        for key in apiKeys where !key.isRevoked {
-            guard let id = key.keyId, let hash = key.keyHash.flatMap(Base64URL.decode) else { continue }
-            keyEntries[id] = APIKeyVerifier.Entry(
-                hash: APIKeyHash(bytes: Data(hash)),
-                principal: Principal(
-                    kind: .apiKey, subject: key.name, org: org, scopes: Set(key.scopes ?? []), provider: "api-key",
-                    expiresAt: key.expiresAt))
+        for key in apiKeys {
+            guard let id = key.keyId, let entry = APIKeyVerifier.Entry(key, org: org) else { continue }
+            keyEntries[id] = entry
         }
         var accountKeys: [String: [RegisteredPublicKey]] = [:]
         for account in serviceAccounts {
@@ -167,11 +163,6 @@ public struct EdgeIdentityEnvironment: Sendable {
     public let sessions: SessionDirectory?
     /// Checks GitHub tokens presented as bearer tokens (nil: they are refused).
     public let opaqueTokens: (any OpaqueTokenChecking)?
-
-    /// Gatehouse's keys are served in process (no network, two or three EC keys to parse), so an
-    /// unknown `kid` refreshes them at once: a token signed right after a rotation is never
-    /// refused for a refresh interval. Concurrent refreshes still join one.
-    static let ownKeysPolicy = KeySetRefreshPolicy(minimumInterval: 0, defaultLifetime: 300, lifetimeBounds: 60...300)
 
     public init(
         registry: KeySetCacheRegistry, issuer: TokenIssuer?, sessions: SessionDirectory? = nil,

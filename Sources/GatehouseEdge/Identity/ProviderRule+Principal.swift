@@ -8,18 +8,15 @@ extension OrgIdentity.ProviderRule {
     func principal(of token: VerifiedToken, org: String) -> Result<Principal, AuthRefusal> {
         switch kind {
         case .gatehouse:
-            // One org's Gatehouse token is no credential in another org.
-            guard token.string("org") == org else {
-                return .failure(.invalidToken("the token was issued for another org"))
+            switch GatehouseTokenPrincipal.principal(of: token) {
+            case .failure(let refusal):
+                return .failure(.invalidToken(refusal.description))
+            case .success(var principal):
+                // One org's Gatehouse token is no credential in another org.
+                guard principal.org == org else { return .failure(.invalidToken("the token was issued for another org")) }
+                principal.provider = principal.provider ?? name
+                return .success(principal)
             }
-            let kind = token.string("kind").flatMap(Principal.Kind.init(rawValue:)) ?? .user
-            guard kind == .user || kind == .serviceAccount else {
-                return .failure(.invalidToken("the token's kind '\(kind.rawValue)' is not accepted at the edge"))
-            }
-            return .success(
-                Principal(
-                    kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
-                    provider: token.string("idp") ?? name, expiresAt: token.expiresAt))
         case .external(let subjectClaim, _, let groupsClaim, let rolesClaim):
             guard let subject = subjectClaim == "sub" ? token.subject : token.claims[subjectClaim]?.stringValue,
                 !subject.isEmpty

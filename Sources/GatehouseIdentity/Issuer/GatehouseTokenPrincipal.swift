@@ -32,7 +32,7 @@ public enum GatehouseTokenPrincipal {
     }
 
     /// A verifier that trusts `issuer`'s own tokens only — `aud` must name its default audience
-    /// — reading the keys in process (no HTTP, so an unknown `kid` may refresh every second).
+    /// — reading the keys in process (`KeySetRefreshPolicy.inProcess`).
     public static func verifier(for issuer: TokenIssuer) throws(TrustedIssuerError) -> TokenVerifier {
         try TokenVerifier(
             issuers: [TrustedIssuer(issuer: issuer.issuer, audiences: [issuer.defaultAudience])], fetcher: issuer,
@@ -41,6 +41,8 @@ public enum GatehouseTokenPrincipal {
 }
 
 extension KeySetRefreshPolicy {
-    /// For key sets served in the same process (Gatehouse's own): refetching costs nothing.
-    public static let inProcess = KeySetRefreshPolicy(minimumInterval: 1, defaultLifetime: 300, lifetimeBounds: 60...300)
+    /// For key sets served in the same process (Gatehouse's own: no network, two or three EC
+    /// keys to parse): an unknown `kid` refreshes them at once, so a token signed right after a
+    /// rotation is never refused for a refresh interval. Concurrent refreshes still join one.
+    public static let inProcess = KeySetRefreshPolicy(minimumInterval: 0, defaultLifetime: 300, lifetimeBounds: 60...300)
 }
