@@ -65,7 +65,6 @@ public struct FunctionAudience: Sendable, Hashable {
 struct DiscoveryDocument: Encodable {
     var issuer: String
     var jwks_uri: String
-    var authorization_endpoint: String
     var token_endpoint: String
     var device_authorization_endpoint: String
     var revocation_endpoint: String
@@ -73,5 +72,6 @@ struct DiscoveryDocument: Encodable {
     var subject_types_supported: [String]
     var id_token_signing_alg_values_supported: [String]
     var grant_types_supported: [String]
-    var code_challenge_methods_supported: [String]
+    /// Public clients only (the CLI; service accounts authenticate with their assertion).
+    var token_endpoint_auth_methods_supported: [String]
 }

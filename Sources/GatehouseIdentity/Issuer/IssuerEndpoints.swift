@@ -8,7 +8,6 @@ public struct IssuerEndpoints: Sendable, Equatable {
 
     public static let discoveryPath = "/.well-known/openid-configuration"
     public static let jwksPath = "/.well-known/jwks.json"
-    public static let authorizationPath = "/auth/authorize"
     public static let tokenPath = "/auth/token"
     /// Where a device asks for its codes (RFC 8628 §3.1).
     public static let deviceAuthorizationPath = "/auth/device/code"
@@ -33,7 +32,6 @@ public struct IssuerEndpoints: Sendable, Equatable {
 
     public var discovery: String { issuer + Self.discoveryPath }
     public var jwks: String { issuer + Self.jwksPath }
-    public var authorization: String { issuer + Self.authorizationPath }
     public var token: String { issuer + Self.tokenPath }
     public var deviceAuthorization: String { issuer + Self.deviceAuthorizationPath }
     public var deviceVerification: String { issuer + Self.deviceVerificationPath }

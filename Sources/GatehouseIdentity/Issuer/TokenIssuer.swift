@@ -181,26 +181,26 @@ public final class TokenIssuer: Sendable {
     }
 
     /// The OIDC discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414), served at
-    /// `{externalURL}/.well-known/openid-configuration`.
+    /// `{externalURL}/.well-known/openid-configuration`. It lists what Gatehouse serves: no
+    /// authorization endpoint (people sign in through their org's provider, and the CLI through
+    /// the device flow), hence no `authorization_code` grant and no response types.
     public func discoveryDocument() -> Data {
         Self.encode(
             DiscoveryDocument(
                 issuer: issuer,
                 jwks_uri: endpoints.jwks,
-                authorization_endpoint: endpoints.authorization,
                 token_endpoint: endpoints.token,
                 device_authorization_endpoint: endpoints.deviceAuthorization,
                 revocation_endpoint: endpoints.revocation,
-                response_types_supported: ["code"],
+                response_types_supported: [],
                 subject_types_supported: ["public"],
                 id_token_signing_alg_values_supported: ["ES256"],
                 grant_types_supported: [
-                    "authorization_code",
                     "urn:ietf:params:oauth:grant-type:device_code",
                     "urn:ietf:params:oauth:grant-type:jwt-bearer",
                     "refresh_token",
                 ],
-                code_challenge_methods_supported: ["S256"]
+                token_endpoint_auth_methods_supported: ["none"]
             ))
     }
 
