@@ -21,7 +21,8 @@ Access tokens are RFC 9068 JWTs (`typ: at+jwt`, `kid`) with iss, sub, aud (the c
 ID tokens carry nonce, at_hash, auth_time, email, groups. `sub` is the user name (or, for
 client_credentials, the client id).
 
-Config file (JSON): `{"users": [{"username", "email", "groups", "name"}], "clients":
+Config file (JSON): `{"users": [{"username", "email", "groups", "name", "groups_overage",
+"graph_token"}], "clients":
 [{"client_id", "client_secret", "redirect_uris": [patterns], "audience", "scope",
 "grant_types", "id_token_signed_response_alg"}]}`. Signing keys live in `<state-dir>/keys.json`,
 so a restarted provider keeps them.
@@ -81,6 +82,11 @@ class User:
     email: str
     groups: list[str] = field(default_factory=list)
     name: str = ""
+    # Entra ID's group overage: the ID token names no groups and says where to read them
+    # (`_claim_names`/`_claim_sources`), and the access token is one Microsoft Graph accepts
+    # (as Entra's is when the login asked for Graph scopes): `graph_token`.
+    groups_overage: bool = False
+    graph_token: str | None = None
 
     def get_user_id(self) -> str:
         return self.username
@@ -394,9 +400,14 @@ class RequireS256(CodeChallenge):
 
 
 def user_claims(user: User) -> dict:
-    return {"sub": user.username, "name": user.name or user.username,
-            "preferred_username": user.username, "email": user.email, "email_verified": True,
-            "groups": list(user.groups)}
+    claims = {"sub": user.username, "name": user.name or user.username,
+              "preferred_username": user.username, "email": user.email, "email_verified": True,
+              "groups": list(user.groups)}
+    if user.groups_overage:
+        del claims["groups"]
+        claims["_claim_names"] = {"groups": "src1"}
+        claims["_claim_sources"] = {"src1": {"endpoint": f"https://graph.microsoft.com/v1.0/users/{user.username}/getMemberObjects"}}
+    return claims
 
 
 class IDTokens(OpenIDCode):
@@ -430,6 +441,13 @@ class AccessTokens(JWTBearerTokenGenerator):
 
     def get_audiences(self, client, user, scope):
         return client.audience or client.client_id
+
+    def generate(self, grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+        token = super().generate(grant_type, client, user=user, scope=scope, expires_in=expires_in,
+                                 include_refresh_token=include_refresh_token)
+        if user is not None and user.graph_token:
+            token["access_token"] = user.graph_token
+        return token
 
     def get_extra_claims(self, client, grant_type, user, scope):
         claims = {"nbf": int(time.time())}
