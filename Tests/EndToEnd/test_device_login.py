@@ -38,10 +38,21 @@ def device_code(gh, org: str, **extra) -> dict:
     return r.json()
 
 
+def confirm_page(b, codes: dict, hint: str) -> httpx.Response:
+    """The code's page: it names what the device asks for and starts nothing by itself."""
+    r = check(b.get(f"{codes['verification_uri_complete']}&login_hint={hint}"), 200)
+    assert r.headers["content-type"].startswith("text/html") and codes["user_code"] in r.text, r.text[:300]
+    assert 'method="post"' in r.text and "location" not in r.headers
+    return r
+
+
 def approve(gh, codes: dict, hint: str = "alice") -> None:
-    """The person's browser: the code's page, the provider (auto-approving `login_hint`), back."""
+    """The person's browser: the code's page, the confirmation (a same-origin POST), the
+    provider (auto-approving `login_hint`), back."""
     with browser(gh) as b:
-        r = check(b.get(f"{codes['verification_uri_complete']}&login_hint={hint}"), 303)
+        confirm_page(b, codes, hint)
+        r = check(b.post(f"{gh.admin_url}/auth/device", data={"user_code": codes["user_code"], "login_hint": hint},
+                         headers={"Origin": gh.admin_url}), 303)
         r = b.get(r.headers["location"])
         assert r.status_code in (302, 303), r.text[:300]
         r = check(b.get(r.headers["location"]), 200)
@@ -71,7 +82,7 @@ def test_a_device_signs_in_through_the_browser_and_gets_tokens(gh, idp):  # noqa
     r = check(poll(gh, codes), 200)
     assert r.headers["cache-control"] == "no-store"
     tokens = r.json()
-    assert tokens["token_type"] == "Bearer" and tokens["refresh_token"].startswith("ghr_"), tokens.keys()
+    assert tokens["token_type"] == "Bearer" and tokens["refresh_token"].startswith("grt_"), tokens.keys()
     c = claims(tokens["access_token"])
     assert c["sub"] == "alice" and c["org"] == org and c["kind"] == "user" and c["idp"] == "corp", c
     assert c["scope"] == "deploy" and c["client_id"] == CLI and c["aud"] == gh.admin_url, c
@@ -95,7 +106,7 @@ def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_family(gh, idp):  # 
     third = check(refresh(gh, second), 200).json()["refresh_token"]
     oauth_error(refresh(gh, first), "invalid_grant")  # replay of a rotated token
     oauth_error(refresh(gh, third), "invalid_grant")  # ... revoked the whole family
-    oauth_error(refresh(gh, "ghr_unknown"), "invalid_grant")
+    oauth_error(refresh(gh, "grt_unknown"), "invalid_grant")
     oauth_error(post(gh, "/auth/token", {"grant_type": "refresh_token", "refresh_token": third, "client_id": "other"}),
                 "invalid_client", 401)
 
@@ -130,3 +141,17 @@ def test_bad_device_requests(gh, idp):  # noqa: F811
         form = check(b.get(f"{gh.admin_url}/auth/device"), 200)
         assert form.headers["content-type"].startswith("text/html") and 'name="user_code"' in form.text
         assert_problem(b.get(f"{gh.admin_url}/auth/device", params={"user_code": "BCDF-GHJK"}), 400)
+        assert_problem(b.post(f"{gh.admin_url}/auth/device", data={"user_code": "BCDF-GHJK"},
+                              headers={"Origin": gh.admin_url}), 400)
+
+
+def test_a_device_is_approved_only_from_gatehouses_own_page(gh, idp):  # noqa: F811
+    """RFC 8628 5.4: a link or a foreign page must not sign a person in for someone else's device."""
+    org = oidc_org(gh, idp)
+    codes = device_code(gh, org)
+    with browser(gh) as b:
+        page = confirm_page(b, codes, "alice")
+        assert org in page.text and "corp" in page.text
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            assert_problem(b.post(f"{gh.admin_url}/auth/device", data={"user_code": codes["user_code"]}, headers=headers), 403)
+    oauth_error(poll(gh, codes), "authorization_pending")

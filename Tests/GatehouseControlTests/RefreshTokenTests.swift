@@ -24,7 +24,7 @@ import Testing
     @Test func everyUseRotatesAndAReuseRevokesTheFamily() async throws {
         try await Self.withTokens { tokens in
             let first = try await tokens.issue(Self.grant)
-            #expect(first.hasPrefix("ghr_"))
+            #expect(first.hasPrefix("grt_"))
             let (grant, second) = try #require(try await tokens.rotate(first, clientID: "gatehouse-cli").get())
             #expect(grant == Self.grant && second != first)
             let (_, third) = try #require(try await tokens.rotate(second, clientID: "gatehouse-cli").get())
@@ -36,7 +36,7 @@ import Testing
 
     @Test func unknownForeignAndRevokedTokensAreRefused() async throws {
         try await Self.withTokens { tokens in
-            #expect(Self.refusal(try await tokens.rotate("ghr_nothing", clientID: "gatehouse-cli")) == .invalid)
+            #expect(Self.refusal(try await tokens.rotate("grt_nothing", clientID: "gatehouse-cli")) == .invalid)
             let token = try await tokens.issue(Self.grant)
             #expect(Self.refusal(try await tokens.rotate(token, clientID: "someone-else")) == .otherClient)
             #expect(Self.refusal(try await tokens.rotate(token, clientID: "gatehouse-cli", scopes: ["admin"])) == .widerScope)

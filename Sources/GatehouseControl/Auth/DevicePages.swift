@@ -19,6 +19,41 @@ enum DevicePages {
                 """)
     }
 
+    /// What the device asks for, and the button that starts the sign-in (a POST: a link alone
+    /// can never approve a device).
+    static func confirm(userCode: String, org: String, provider: String, loginHint: String?) -> Response {
+        let hint = loginHint.map { #"<input type="hidden" name="login_hint" value="\#(escape($0))">"# } ?? ""
+        return page(
+            title: "Sign in a device",
+            body: """
+                <h1>Sign in a device?</h1>
+                <p>A device showing the code <strong>\(escape(userCode))</strong> asks to sign in to the org
+                <strong>\(escape(org))</strong> with <strong>\(escape(provider))</strong>.</p>
+                <p>Continue only if you started this yourself, on a device in front of you.
+                If someone sent you this link, close this window.</p>
+                <form method="post" action="/auth/device">
+                  <input type="hidden" name="user_code" value="\(escape(userCode))">\(hint)
+                  <button type="submit">Sign in and approve the device</button>
+                </form>
+                """)
+    }
+
+    /// HTML text and attribute values.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
     static func approved() -> Response {
         page(
             title: "Device signed in",

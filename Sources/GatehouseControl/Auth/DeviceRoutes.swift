@@ -8,8 +8,10 @@ import Hummingbird
 /// CLI's `gatehouse login`:
 ///
 ///     POST /auth/device/code   client_id, org[, provider][, scope]  → device_code, user_code, ...
-///     GET  /auth/device[?user_code=...]  the form; with a code, the browser login of the org's
-///                                        provider, whose callback approves the device
+///     GET  /auth/device[?user_code=...]  the form; with a code, a page naming the org and provider
+///                                        the device asks for, to confirm (RFC 8628 §5.4)
+///     POST /auth/device  user_code        the browser login of the org's provider, whose callback
+///                                        approves the device
 ///     POST /auth/token  grant_type=urn:ietf:params:oauth:grant-type:device_code (TokenEndpoint)
 enum DeviceRoutes {
     /// The one client that may use the grant: Gatehouse's CLI (a public client: no secret).
@@ -28,6 +30,7 @@ enum DeviceRoutes {
     static func register<Context: RequestContext>(on router: Router<Context>, services: AuthServices) {
         router.oauthPost("/auth/device/code") { request in try await code(request, services: services) }
         router.get("/auth/device") { request, _ in try await page(request, services: services) }
+        router.post("/auth/device") { request, _ in try await confirmed(request, services: services) }
     }
 
     static func code(_ request: Request, services: AuthServices) async throws -> Response {
@@ -86,14 +89,38 @@ enum DeviceRoutes {
         return names[0]
     }
 
-    /// The form, or — with a code — the login that approves it.
+    /// The form, or — with a code — what the device asks for, to be confirmed. A link with a
+    /// code may come from anyone (remote phishing: "open this link to claim your prize"), so
+    /// the person sees the org and provider and must press the button themselves.
     static func page(_ request: Request, services: AuthServices) async throws -> Response {
         guard let typed = request.uri.queryParameters.get("user_code"), !typed.isEmpty else { return DevicePages.form() }
-        guard let authorization = services.devices.pending(userCode: typed, now: Date()) else {
-            throw Problem.badRequest("the code is unknown or has expired; start again on your device")
+        let authorization = try pending(typed, services: services)
+        return DevicePages.confirm(
+            userCode: authorization.userCode, org: authorization.org, provider: authorization.provider,
+            loginHint: request.uri.queryParameters.get("login_hint"))
+    }
+
+    /// The person confirmed on Gatehouse's own page: the login that approves the device.
+    static func confirmed(_ request: Request, services: AuthServices) async throws -> Response {
+        try SameOriginPost.require(request, services: services, action: "approving a device")
+        let form: [String: String]
+        do {
+            form = try await TokenEndpoint.readForm(request)
+        } catch let error as OAuthError {
+            // A page's form post, not an OAuth client: its errors are problems like the page's.
+            throw error.status == .unsupportedMediaType
+                ? Problem.unsupportedMediaType(error.description) : Problem.badRequest(error.description)
         }
+        let authorization = try pending(form["user_code"] ?? "", services: services)
         return try await LoginRoutes.start(
             request, org: authorization.org, name: authorization.provider, services: services,
-            deviceUserCode: authorization.userCode, returnTo: "/auth/device")
+            deviceUserCode: authorization.userCode, returnTo: "/auth/device", loginHint: form["login_hint"])
+    }
+
+    private static func pending(_ typed: String, services: AuthServices) throws -> DeviceAuthorization {
+        guard !typed.isEmpty, let authorization = services.devices.pending(userCode: typed, now: Date()) else {
+            throw Problem.badRequest("the code is unknown or has expired; start again on your device")
+        }
+        return authorization
     }
 }

@@ -29,7 +29,7 @@ enum LoginRoutes {
     /// Starts a login. Also the device flow's way in (`deviceUserCode`).
     static func start(
         _ request: Request, org: String, name: String, services: AuthServices, deviceUserCode: String? = nil,
-        returnTo override: String? = nil
+        returnTo override: String? = nil, loginHint hintOverride: String? = nil
     ) async throws -> Response {
         let query = request.uri.queryParameters
         guard let returnTo = override ?? services.returnPolicy.check(query.get("return_to")) else {
@@ -50,7 +50,7 @@ enum LoginRoutes {
         guard let state = services.pending.add(pending, now: now) else {
             throw Problem.unavailable("too many logins are in progress; try again in a few minutes")
         }
-        let hint = query.get("login_hint").flatMap { $0.isEmpty || $0.utf8.count > 256 ? nil : $0 }
+        let hint = (hintOverride ?? query.get("login_hint")).flatMap { $0.isEmpty || $0.utf8.count > 256 ? nil : $0 }
         let target: String
         do throws(LoginError) {
             target = try await provider.authorizationURL(

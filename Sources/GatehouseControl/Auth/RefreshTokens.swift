@@ -14,13 +14,15 @@ struct RefreshGrant: Codable, Sendable, Equatable {
     var rotated: Bool = false
 }
 
-/// Opaque refresh tokens (`ghr_` + 32 random bytes), stored in `auth_records` by their hash
+/// Opaque refresh tokens (`grt_` + 32 random bytes), stored in `auth_records` by their hash
 /// (`CredentialHash`) with the family of the login they descend from. Every use rotates: the
 /// token is marked rotated and a new one of the same family is issued. A rotated token presented
 /// again means two parties hold the family: every token of it is revoked (RFC 9700 §4.14.2).
 struct RefreshTokens: Sendable {
     static let recordKind = "refresh-token"
-    static let prefix = "ghr_"
+    /// Gatehouse refresh token, like `gak_` for API keys: recognisable by secret scanners, and
+    /// not GitHub's `ghr_`, which the edge would take for a GitHub token.
+    static let prefix = "grt_"
     /// A token unused this long dies; each rotation starts a new period.
     static let defaultLifetime: TimeInterval = 30 * 24 * 3600
 

@@ -63,18 +63,7 @@ enum SessionRoutes {
     }
 
     static func logout(_ request: Request, services: AuthServices) async throws -> Response {
-        // SameSite=Lax keeps the cookie off cross-site POSTs already; refusing a foreign
-        // Origin also covers browsers and set-ups where that does not hold.
-        if let origin = request.headers[.origin], origin != "null" {
-            let own = ReturnURLPolicy.normalizedOrigin(try services.currentIssuer().issuer)
-            let normalized = ReturnURLPolicy.normalizedOrigin(origin)
-            guard normalized != nil, normalized == own || services.returnPolicy.allowedOrigins.contains(normalized!) else {
-                throw Problem.forbidden("sign-out must come from Gatehouse's own pages")
-            }
-        }
-        if request.headers[HTTPField.Name("Sec-Fetch-Site")!] == "cross-site" {
-            throw Problem.forbidden("sign-out must come from Gatehouse's own pages")
-        }
+        try SameOriginPost.require(request, services: services, action: "sign-out")
         let returnTo = request.uri.queryParameters.get("return_to")
         var target: String?
         if let returnTo {
