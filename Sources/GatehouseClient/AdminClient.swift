@@ -1,71 +1,52 @@
-import AsyncHTTPClient
 import Foundation
 import GatehouseModel
-import NIOSSL
 
 /// A typed client of the Gatehouse admin API (see docs/admin-api.md).
 ///
-/// One client holds one connection pool (HTTP/2 when the server offers it, HTTP/1.1 keep-alive
-/// otherwise); call `shutdown()` when done with it.
+/// One client holds one connection pool; call `shutdown()` when done with it.
 public final class AdminClient: Sendable {
     public let server: URL
-    private let token: String?
-    private let httpClient: HTTPClient
-    private let requestTimeoutNanoseconds: Int64
+    private let credential: Credential
+    private let transport: any HTTPTransport
 
     public static let defaultRequestTimeout: Duration = .seconds(30)
-    /// Admin responses are small; anything beyond this is not a response we should buffer.
-    static let maxResponseBytes = 32 * 1024 * 1024
+
+    /// How the client proves who it is.
+    enum Credential: Sendable {
+        case none
+        case bearer(String)
+        /// A `gatehouse login`: its access token, refreshed when it expires or is refused.
+        case login(LoginSession)
+    }
 
     /// - Parameters:
     ///   - server: the control listener's base URL, e.g. `https://localhost:9443`.
-    ///   - token: the bearer token; nil sends no Authorization header.
-    ///   - caCertificatePath: a PEM file of CA certificates trusted in addition to the system's
-    ///     (the dev CA that `gatehouse serve` generates, typically).
+    ///   - token: the bearer token; nil sends no Authorization header unless `login` is given.
+    ///   - login: a stored `gatehouse login` for this server, used when `token` is nil; the
+    ///     tokens it refreshes are written back to `configFile`.
+    ///   - caCertificatePath: a PEM file of CA certificates trusted in addition to the system's.
     ///   - insecure: skip certificate verification entirely (development only).
-    public init(
-        server: URL, token: String?, caCertificatePath: String?, insecure: Bool,
-        requestTimeout: Duration = AdminClient.defaultRequestTimeout
+    public convenience init(
+        server: URL, token: String?, login: StoredLogin? = nil, configFile: ClientConfigStore? = nil,
+        caCertificatePath: String?, insecure: Bool, requestTimeout: Duration = AdminClient.defaultRequestTimeout
     ) throws(AdminClientError) {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if insecure {
-            tls.certificateVerification = .none
-        } else if let caCertificatePath {
-            // Loaded now rather than by path at handshake time, so a wrong path is reported as
-            // such instead of as an opaque handshake failure.
-            do {
-                let certificates = try NIOSSLCertificate.fromPEMFile(caCertificatePath)
-                guard !certificates.isEmpty else {
-                    throw AdminClientError.unreadableCACertificate(
-                        path: caCertificatePath, reason: "no PEM certificate in the file")
-                }
-                tls.additionalTrustRoots = [.certificates(certificates)]
-            } catch let error as AdminClientError {
-                throw error
-            } catch {
-                let reason = FileManager.default.isReadableFile(atPath: caCertificatePath)
-                    ? "not a PEM certificate (\(error))" : "no such readable file"
-                throw AdminClientError.unreadableCACertificate(path: caCertificatePath, reason: reason)
-            }
-        }
-        let nanoseconds = Self.nanoseconds(requestTimeout)
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            // A redirect could carry the bearer token to another host; the admin API never redirects.
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: .nanoseconds(nanoseconds)))
-        configuration.httpVersion = .automatic
-        // The admin API is one server, usually on this machine: a refused connection is the
-        // answer ("not running"), not flakiness to retry until the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
+        let transport = try AsyncHTTPTransport(
+            server: server, caCertificatePath: caCertificatePath, insecure: insecure, requestTimeout: requestTimeout)
+        let credential: Credential =
+            if let token { .bearer(token) } else if let login, let configFile {
+                .login(LoginSession(login: login, oauth: OAuthClient(server: server, transport: transport), store: configFile))
+            } else { .none }
+        self.init(server: server, credential: credential, transport: transport)
+    }
+
+    init(server: URL, credential: Credential, transport: any HTTPTransport) {
         self.server = server
-        self.token = token
-        self.requestTimeoutNanoseconds = nanoseconds
-        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.credential = credential
+        self.transport = transport
     }
 
     public func shutdown() async throws {
-        try await httpClient.shutdown()
+        try await transport.shutdown()
     }
 
     // MARK: - One exchange
@@ -77,41 +58,37 @@ public final class AdminClient: Sendable {
 
     /// Sends one request and returns a 2xx response; any other status is thrown as the
     /// server's `Problem`, and failures to get a response at all as `AdminClientError.transport`.
+    /// With a login, an expired access token is refreshed first, and a 401 refreshes it and
+    /// retries once.
     func send(
         _ method: HTTPMethodName, path: String, query: [(String, String)] = [],
         body: Data? = nil, ifMatch revision: Int64? = nil
     ) async throws -> Response {
-        var request = HTTPClientRequest(url: url(path: path, query: query))
-        switch method {
-        case .get: request.method = .GET
-        case .post: request.method = .POST
-        case .put: request.method = .PUT
-        case .delete: request.method = .DELETE
-        }
-        request.headers.add(name: "Accept", value: "application/json, \(Problem.mediaType)")
-        request.headers.add(name: "User-Agent", value: "gatehouse-cli")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let revision { request.headers.add(name: "If-Match", value: "\"\(revision)\"") }
+        var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
+        exchange.headers.append(("Accept", "application/json, \(Problem.mediaType)"))
+        if let revision { exchange.headers.append(("If-Match", "\"\(revision)\"")) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(Array(body))
+            exchange.headers.append(("Content-Type", "application/json"))
+            exchange.body = body
         }
-
-        let status: Int
-        let contentType: String?
-        let bytes: Data
-        do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(requestTimeoutNanoseconds))
-            status = Int(response.status.code)
-            contentType = response.headers.first(name: "Content-Type")
-            bytes = Data(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
-        } catch {
-            throw AdminClientError.transport(server: server.absoluteString, reason: TransportFailure.describe(error))
+        var response: HTTPExchangeResponse
+        switch credential {
+        case .none:
+            response = try await transport.send(exchange)
+        case .bearer(let token):
+            response = try await transport.send(exchange.authorized(by: token))
+        case .login(let session):
+            let token = try await session.accessToken()
+            response = try await transport.send(exchange.authorized(by: token))
+            if response.status == 401 {
+                let refreshed = try await session.refresh(rejected: token)
+                response = try await transport.send(exchange.authorized(by: refreshed))
+            }
         }
-        guard (200..<300).contains(status) else {
-            throw ProblemResponse.problem(status: status, contentType: contentType, body: bytes)
+        guard (200..<300).contains(response.status) else {
+            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
         }
-        return Response(status: status, body: bytes)
+        return Response(status: response.status, body: response.body)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from response: Response, what: String) throws -> T {
@@ -123,18 +100,23 @@ public final class AdminClient: Sendable {
     }
 
     private func url(path: String, query: [(String, String)]) -> String {
-        var base = server.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + path + (query.isEmpty ? "" : "?" + ResourcePath.query(query))
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        server.joined(path) + (query.isEmpty ? "" : "?" + ResourcePath.query(query))
     }
 }
 
-/// The methods the admin API uses, named here so callers need not import NIOHTTP1.
-enum HTTPMethodName {
-    case get, post, put, delete
+extension HTTPExchange {
+    func authorized(by token: String) -> HTTPExchange {
+        var copy = self
+        copy.headers.append(("Authorization", "Bearer \(token)"))
+        return copy
+    }
+}
+
+extension URL {
+    /// The server's URL with `path` appended, without a doubled `/`.
+    func joined(_ path: String) -> String {
+        var base = absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + path
+    }
 }

@@ -1,25 +1,30 @@
 import Foundation
-import Yams
 
 /// Where the CLI connects and how it proves who it is, once every source has been consulted.
 public struct ClientSettings: Sendable, Equatable {
     public var server: URL
+    /// An explicit bearer token (the platform admin's, typically); it wins over `login`.
     public var token: String?
     public var caCertificatePath: String?
+    /// The stored `gatehouse login` for `server`, used when there is no `token`.
+    public var login: StoredLogin?
 
-    public init(server: URL, token: String?, caCertificatePath: String?) {
+    public init(server: URL, token: String?, caCertificatePath: String?, login: StoredLogin? = nil) {
         self.server = server
         self.token = token
         self.caCertificatePath = caCertificatePath
+        self.login = login
     }
 }
 
 /// Resolves `ClientSettings`. Each setting independently comes from the first source that has
 /// it: the command-line flag, then the environment (`GATEHOUSE_SERVER`, `GATEHOUSE_TOKEN`,
 /// `GATEHOUSE_CACERT`), then the config file (`$XDG_CONFIG_HOME/gatehouse/config.yaml`, by
-/// default `~/.config/gatehouse/config.yaml`, keys `server`, `token`, `cacert`), then what a
-/// local `gatehouse serve` leaves in the working directory: server `https://localhost:9443`,
-/// the token in `data/admin-token`, the CA in `certs/ca.pem` (each only if the file exists).
+/// default `~/.config/gatehouse/config.yaml`, keys `server`, `token`, `cacert`), then the
+/// file's `login` (its server, its CA, its tokens — these only when the server is the login's),
+/// then what a local `gatehouse serve` leaves in the working directory: server
+/// `https://localhost:9443`, the token in `data/admin-token`, the CA in `certs/ca.pem` (each only
+/// if the file exists).
 ///
 /// The environment, home and working directories are injected so tests never read the real ones.
 public struct ClientSettingsResolver: Sendable {
@@ -28,7 +33,6 @@ public struct ClientSettingsResolver: Sendable {
     public var workingDirectory: String
 
     public static let defaultServer = "https://localhost:9443"
-    static let configKeys: Set<String> = ["server", "token", "cacert"]
 
     public init(environment: [String: String], homeDirectory: String, workingDirectory: String) {
         self.environment = environment
@@ -53,70 +57,38 @@ public struct ClientSettingsResolver: Sendable {
         return join(homeDirectory, ".config/gatehouse/config.yaml")
     }
 
+    /// The config file this resolver reads, for commands that change it.
+    public var configStore: ClientConfigStore { ClientConfigStore(path: configFilePath) }
+
     public func resolve(server: String?, token: String?, caCertificatePath: String?) throws(ClientSettingsError)
         -> ClientSettings
     {
-        let file = try readConfigFile()
+        let file = try configStore.read()
         let fileDirectory = (configFilePath as NSString).deletingLastPathComponent
 
         let serverSetting =
             server.map { ($0, "--server") }
             ?? nonEmpty(environment["GATEHOUSE_SERVER"]).map { ($0, "GATEHOUSE_SERVER") }
-            ?? file["server"].map { ($0, configFilePath) }
+            ?? file.server.map { ($0, configFilePath) }
+            ?? file.login.map { ($0.server, "\(configFilePath) (login)") }
             ?? (Self.defaultServer, "the default")
-        let resolvedToken =
-            token
-            ?? nonEmpty(environment["GATEHOUSE_TOKEN"])
-            ?? file["token"]
-            ?? readTrimmed(join(workingDirectory, "data/admin-token"))
+        let serverURL = try serverURL(serverSetting.0, source: serverSetting.1)
+        let login = file.login.flatMap { $0.isFor(server: serverURL) ? $0 : nil }
+        let explicitToken = token ?? nonEmpty(environment["GATEHOUSE_TOKEN"]) ?? file.token
         let caPath =
             caCertificatePath.map { absolute($0, relativeTo: workingDirectory) }
             ?? nonEmpty(environment["GATEHOUSE_CACERT"]).map { absolute($0, relativeTo: workingDirectory) }
-            ?? file["cacert"].map { absolute($0, relativeTo: fileDirectory) }
+            ?? file.cacert.map { absolute($0, relativeTo: fileDirectory) }
+            ?? login?.cacert
             ?? existing(join(workingDirectory, "certs/ca.pem"))
 
         return ClientSettings(
-            server: try serverURL(serverSetting.0, source: serverSetting.1),
-            token: resolvedToken, caCertificatePath: caPath)
+            server: serverURL,
+            token: explicitToken ?? (login == nil ? readTrimmed(join(workingDirectory, "data/admin-token")) : nil),
+            caCertificatePath: caPath, login: explicitToken == nil ? login : nil)
     }
 
     // MARK: - Sources
-
-    /// The config file's settings; empty when there is no file. A key it does not know is an
-    /// error rather than silently ignored, so a typo (`sever:`) does not send requests elsewhere.
-    func readConfigFile() throws(ClientSettingsError) -> [String: String] {
-        guard FileManager.default.fileExists(atPath: configFilePath) else { return [:] }
-        let path = configFilePath
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ClientSettingsError.invalidConfigFile(path: path, reason: "cannot read it: \(error.localizedDescription)")
-        }
-        let node: Yams.Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw ClientSettingsError.invalidConfigFile(path: path, reason: "not valid YAML: \(error)")
-        }
-        guard let node, YAMLConversion.resolvedTag(of: node) != .null else { return [:] }
-        guard case .mapping(let mapping) = node else {
-            throw ClientSettingsError.invalidConfigFile(path: path, reason: "expected a mapping of server, token, cacert")
-        }
-        var settings: [String: String] = [:]
-        for (key, value) in mapping {
-            let name = key.string ?? ""
-            guard Self.configKeys.contains(name) else {
-                throw ClientSettingsError.invalidConfigFile(
-                    path: path, reason: "unknown key '\(name)' (known: cacert, server, token)")
-            }
-            guard case .scalar(let scalar) = value else {
-                throw ClientSettingsError.invalidConfigFile(path: path, reason: "'\(name)' must be a string")
-            }
-            if !scalar.string.isEmpty { settings[name] = scalar.string }
-        }
-        return settings
-    }
 
     private func serverURL(_ text: String, source: String) throws(ClientSettingsError) -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),

@@ -31,7 +31,7 @@ enum TransportFailure {
             let what = untrusted ? "the server's certificate is not trusted" : "TLS failed (\(error))"
             return "\(what); pass --cacert with the server's CA certificate, or --insecure for a dev server"
         case is NIOTooManyBytesError:
-            return "the response exceeds \(AdminClient.maxResponseBytes) bytes"
+            return "the response exceeds \(AsyncHTTPTransport.maxResponseBytes) bytes"
         default:
             return String(describing: error)
         }

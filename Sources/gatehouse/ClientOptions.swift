@@ -2,22 +2,33 @@ import ArgumentParser
 import Foundation
 import GatehouseClient
 
-/// The options every client command shares: where the server is, how to trust and authenticate
-/// to it, and how to print the result.
-struct ClientOptions: ParsableArguments {
-    @Option(help: "The control listener's URL. Default: $GATEHOUSE_SERVER, then the config file, then https://localhost:9443.")
+/// Where the server is and how to trust it: shared by every client command, `login` and `logout`.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The control listener's URL. Default: $GATEHOUSE_SERVER, then the config file, then the login's server, then https://localhost:9443.")
     var server: String?
-
-    @Option(help: "The bearer token. Default: $GATEHOUSE_TOKEN, then the config file, then ./data/admin-token.")
-    var token: String?
 
     @Option(
         name: .customLong("cacert"),
-        help: "A PEM CA certificate to trust. Default: $GATEHOUSE_CACERT, then the config file, then ./certs/ca.pem.")
+        help: "A PEM CA certificate to trust. Default: $GATEHOUSE_CACERT, then the config file, then the login's, then ./certs/ca.pem.")
     var caCertificate: String?
 
     @Flag(help: "Do not verify the server's certificate (development only).")
     var insecure = false
+
+    /// The settings for these options; `token` is an explicit bearer token, if any.
+    func resolve(token: String? = nil) throws -> (ClientSettingsResolver, ClientSettings) {
+        let resolver = ClientSettingsResolver.current()
+        return (resolver, try resolver.resolve(server: server, token: token, caCertificatePath: caCertificate))
+    }
+}
+
+/// The options every admin command shares: the connection, the credential, and how to print
+/// the result.
+struct ClientOptions: ParsableArguments {
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The bearer token. Default: $GATEHOUSE_TOKEN, then the config file's token, then the stored `gatehouse login`, then ./data/admin-token.")
+    var token: String?
 
     @Option(name: [.short, .customLong("output")], help: "How to print results: table, json or yaml.")
     var output: OutputFormat = .table
@@ -27,19 +38,25 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with a client for the resolved settings, shutting the client down however
     /// `body` ends (an HTTP client left running would keep the process's event loop alive).
     func withClient<T>(_ body: (AdminClient) async throws -> T) async throws -> T {
-        let settings = try ClientSettingsResolver.current()
-            .resolve(server: server, token: token, caCertificatePath: caCertificate)
+        let (resolver, settings) = try connection.resolve(token: token)
         let client = try AdminClient(
-            server: settings.server, token: settings.token,
-            caCertificatePath: settings.caCertificatePath, insecure: insecure)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+            server: settings.server, token: settings.token, login: settings.login, configFile: resolver.configStore,
+            caCertificatePath: settings.caCertificatePath, insecure: connection.insecure)
+        return try await withResource(client, shutdown: client.shutdown, body)
+    }
+}
+
+/// Runs `body` with `resource`, then `shutdown`, however `body` ends.
+func withResource<Resource, T>(
+    _ resource: Resource, shutdown: () async throws -> Void, _ body: (Resource) async throws -> T
+) async throws -> T {
+    do {
+        let result = try await body(resource)
+        try await shutdown()
+        return result
+    } catch {
+        try? await shutdown()
+        throw error
     }
 }
 

@@ -18,6 +18,10 @@ enum ErrorReport {
             return error.description
         case let error as ClientSettingsError:
             return error.description
+        case let error as LoginError:
+            return error.description
+        case let error as OAuthError:
+            return error.description
         case let error as CommandError:
             return error.description
         default:

@@ -7,6 +7,8 @@ struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse", abstract: "A multi-tenant function gateway.",
         subcommands: [
             ServeCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
             ResourceCommandGroup<OrgCommands>.self,
             ResourceCommandGroup<FunctionCommands>.self,
             ResourceCommandGroup<RouteCommands>.self,

@@ -131,4 +131,45 @@ struct ClientSettingsTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(try resolve(cacert: "~/ca.pem").caCertificatePath == home + "/ca.pem")
     }
+
+    // MARK: - A stored `gatehouse login`
+
+    func storeLogin(server: String = "https://login.example:9443", extra: String = "") throws -> StoredLogin {
+        let login = StoredLogin(
+            server: server, org: "acme", cacert: "/login/ca.pem", accessToken: "access",
+            accessTokenExpiresAt: Date(timeIntervalSince1970: 1_800_000_000), refreshToken: "grt_refresh")
+        try ClientConfigStore(path: home + "/.config/gatehouse/config.yaml").write(ClientConfigFile(login: login))
+        if !extra.isEmpty {
+            let path = home + "/.config/gatehouse/config.yaml"
+            try write(extra + (try String(contentsOfFile: path, encoding: .utf8)), to: path)
+        }
+        return login
+    }
+
+    @Test func theLoginGivesServerCACertAndCredentialAndBeatsTheLocalAdminToken() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("local-token", to: work + "/data/admin-token")
+        let login = try storeLogin()
+        #expect(
+            try resolve() == ClientSettings(
+                server: URL(string: "https://login.example:9443")!, token: nil, caCertificatePath: "/login/ca.pem", login: login))
+    }
+
+    @Test func anExplicitTokenBeatsTheLogin() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try storeLogin(extra: "token: file-token\n")
+        #expect(try resolve().token == "file-token" && resolve().login == nil)
+        #expect(try resolve(["GATEHOUSE_TOKEN": "env"]).login == nil)
+        #expect(try resolve(token: "flag").token == "flag")
+    }
+
+    @Test func theLoginIsNeverSentToAnotherServer() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("local-token", to: work + "/data/admin-token")
+        _ = try storeLogin()
+        let settings = try resolve(server: "https://other.example")
+        #expect(settings.login == nil && settings.token == "local-token" && settings.caCertificatePath == nil)
+        // The same server written with a trailing slash is the same server.
+        #expect(try resolve(server: "https://login.example:9443/").login != nil)
+    }
 }

@@ -12,7 +12,7 @@ import Darwin
 /// never readable by others, even briefly), written, synced, then renamed over the target.
 /// Readers see the old file or the new one, never a mix. The one writer for Gatehouse's own
 /// files: signing keys here, certificates, the admin token and listeners.json in the control
-/// plane (which depends on this module).
+/// plane, the CLI's config file in the client (both depend on this module).
 public enum AtomicFileWriter {
     public static let ownerOnly: mode_t = 0o600
     public static let worldReadable: mode_t = 0o644
