@@ -70,7 +70,7 @@ def refresh(gh, token: str, **extra) -> httpx.Response:
     return post(gh, "/auth/token", {"grant_type": "refresh_token", "refresh_token": token, "client_id": CLI, **extra})
 
 
-def test_a_device_signs_in_through_the_browser_and_gets_tokens(gh, idp):  # noqa: F811
+def test_a_device_signs_in_through_the_browser_and_gets_tokens(gh, idp, upstream):  # noqa: F811
     org = oidc_org(gh, idp)
     codes = device_code(gh, org, scope="deploy")
     assert codes["verification_uri"] == f"{gh.admin_url}/auth/device"
@@ -88,6 +88,21 @@ def test_a_device_signs_in_through_the_browser_and_gets_tokens(gh, idp):  # noqa
     assert c["scope"] == "deploy" and c["client_id"] == CLI and c["aud"] == gh.admin_url, c
     # The token works on the admin API of its org.
     check(gh.api("GET", f"/v1/orgs/{org}/functions", token=tokens["access_token"]), 200)
+    # ... and calls the org's protected functions at the edge, as the user.
+    check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "http", "http": {"url": f"{upstream.url}/base"}}), 201)
+    for name, auth in (("mine", {"mode": "jwt", "providers": ["corp"], "scopes": ["deploy"]}),
+                       ("admins", {"mode": "jwt", "groups": ["admins"]})):
+        check(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": name, "function": "fn", "paths": [f"/{name}"], "auth": auth}), 201)
+    with gh.client("h2") as edge:
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        for _ in range(100):  # the routes reach the edge within milliseconds
+            if (r := edge.get(f"/{org}/mine", headers=bearer)).status_code != 404:
+                break
+        seen = check(r, 200).json()["headers"]
+        identity = claims(seen["x-gatehouse-identity"])
+        assert (identity["sub"], identity["kind"], identity["idp"]) == ("alice", "user", "corp"), identity
+        assert sorted(identity["groups"]) == ["eng", "ops"], identity
+        assert_problem(edge.get(f"/{org}/admins", headers=bearer), 403)
     # A device code yields tokens once.
     oauth_error(poll(gh, codes), "invalid_grant")
     assert code not in gh.log_text() and codes["device_code"] not in gh.log_text()
