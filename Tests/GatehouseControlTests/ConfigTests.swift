@@ -56,6 +56,15 @@ import Testing
         }
     }
 
+    @Test func keyRefreshSecondsIsBounded() throws {
+        #expect(try load().keyRefreshSeconds == 30)
+        #expect(try load(environment: ["GATEHOUSE_KEY_REFRESH_SECONDS": "2"]).keyRefreshSeconds == 2)
+        for bad in [0.5, 0, -1, 3601, .infinity] {
+            #expect(loadError(flags: .init(keyRefreshSeconds: bad))?.key == "keyRefreshSeconds", "\(bad)")
+        }
+        #expect(loadError(environment: ["GATEHOUSE_KEY_REFRESH_SECONDS": "soon"])?.key == "GATEHOUSE_KEY_REFRESH_SECONDS")
+    }
+
     // MARK: Precedence
 
     @Test func defaultsWithoutAnySource() throws {
