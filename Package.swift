@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "GatehouseModel",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
