@@ -58,9 +58,7 @@ public struct CORSPolicy: Sendable, Equatable {
         guard allows(origin: origin) else { return nil }
         let method = requestMethod.uppercased()
         guard (methods.isEmpty ? Self.safelistedMethods : methods).contains(method) else { return nil }
-        let asked = (requestHeaders ?? "").split(separator: ",")
-            .map { String($0.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()).lowercased() }
-            .filter { !$0.isEmpty }
+        let asked = headerListItems([requestHeaders ?? ""]).map { $0.lowercased() }
         guard headers.contains("*") || asked.allSatisfy(headers.contains) else { return nil }
         var out = originHeaders(origin)
         out.append(("access-control-allow-methods", method))
