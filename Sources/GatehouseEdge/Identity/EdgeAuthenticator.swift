@@ -7,8 +7,9 @@ import NIOHTTP1
 /// verifies it against the route's org (cached per loop), turns it into a `Principal` and
 /// checks the route's requirements. Also mints the identity tokens sent to functions.
 ///
-/// Owned by its loop's `EdgeLoopState`; nothing here locks or suspends. A token whose key the
-/// cached key set lacks comes back as `needsKeyRefresh`, for the caller to verify off the loop.
+/// Owned by its loop's `EdgeLoopState`; nothing here locks or suspends. What must suspend (a key
+/// fetch, a service account's assertion, asking GitHub) comes back as `needsVerification`, for
+/// the caller to run off the loop and hand back to `complete`.
 final class EdgeAuthenticator {
     private let verified = VerifiedTokenCache(capacity: 10_000)
     private struct IdentityTokenKey: Hashable {
@@ -19,7 +20,8 @@ final class EdgeAuthenticator {
     /// than the rest of a request's authentication together.
     private let identityTokens = ExpiringClockCache<IdentityTokenKey, String>(capacity: 10_000)
     /// Credentials verified off the loop (service accounts' own assertions, GitHub tokens): the
-    /// principal, until the assertion's `exp` or the provider's cache time.
+    /// principal, until the assertion's `exp` (at most as long as any verified token is
+    /// remembered, so a deleted account or key stops working as soon) or the provider's cache time.
     private let checked = ExpiringClockCache<TokenDigest, Principal>(capacity: 10_000)
     /// GitHub tokens GitHub refused, remembered briefly, so replaying one costs GitHub nothing.
     private let refused = ExpiringClockCache<TokenDigest, String>(capacity: 10_000)
@@ -117,7 +119,8 @@ final class EdgeAuthenticator {
             return .refused(.invalidToken(error.description))
         case .assertion(.success(let assertion)):
             let principal = assertion.principal
-            checked.insert(principal, for: credential, validUntil: assertion.expiresAt, now: now)
+            let validUntil = min(assertion.expiresAt, now.addingTimeInterval(verified.maximumEntryLifetime))
+            checked.insert(principal, for: credential, validUntil: validUntil, now: now)
             return admit(principal, credential: credential, rules: rules)
         case .opaque(.failure(let error)):
             // A provider outage is not the token's fault: it is not remembered as refused.
