@@ -389,6 +389,13 @@ def test_github_tokens_are_checked_with_github_and_remembered(gh, upstream, gith
         for _ in range(5):
             assert_problem(c.get(f"/{org}/jwt", headers=_bearer(made_up)), 401)
     assert len([r for r in github_api.requests() if r["path"].endswith("/token")]) <= 1
+    # Turning GitHub tokens off takes effect at once, remembered holders included.
+    updated = check(gh.api("PUT", f"/v1/orgs/{org}/identity-providers/gh", {
+        "name": "gh", "type": "github",
+        "github": {"clientId": app["client_id"], "baseUrl": github_api.api_url, "allowedOrganizations": ["acme"],
+                   "acceptBearerTokens": False}}), 200).json()
+    _edge_reached(gh, updated["revision"])
+    assert_problem(_get(gh, org, "/jwt", _bearer(alice)), 401)
 
 
 def test_entra_id_tokens_map_groups_and_roles(gh, upstream, identity_peer_factory):

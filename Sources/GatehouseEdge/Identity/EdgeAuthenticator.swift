@@ -141,7 +141,10 @@ final class EdgeAuthenticator {
     /// checked with GitHub off the loop by the providers the route admits.
     private func gitHubToken(_ token: String, identity: OrgIdentity, rules: RouteAuthRules, now: Date) -> EdgeAuthentication {
         let credential = TokenDigest(token, scope: identity.org)
-        if let principal = checked.lookup(credential, now: now) {
+        // A remembered holder counts only while its provider still accepts GitHub tokens here.
+        if let principal = checked.lookup(credential, now: now),
+            identity.opaqueProviders.contains(where: { $0.name == principal.provider })
+        {
             guard rules.admits(provider: principal.provider ?? "") else {
                 return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? "-")"))
             }
