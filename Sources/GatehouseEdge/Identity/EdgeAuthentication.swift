@@ -81,6 +81,11 @@ struct AuthRefusal: Error, Equatable {
             detail: detail)
     }
 
+    /// Authenticated, by a provider the route does not list in `providers`.
+    static func providerNotAdmitted(_ provider: String) -> AuthRefusal {
+        forbidden("this route does not accept callers authenticated by \(provider)")
+    }
+
     var problem: Problem {
         switch status {
         case 400: Problem.badRequest(detail)

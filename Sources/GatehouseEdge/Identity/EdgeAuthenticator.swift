@@ -146,7 +146,7 @@ final class EdgeAuthenticator {
             identity.opaqueProviders.contains(where: { $0.name == principal.provider })
         {
             guard rules.admits(provider: principal.provider ?? "") else {
-                return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? "-")"))
+                return .refused(.providerNotAdmitted(principal.provider ?? "-"))
             }
             return admit(principal, credential: credential, rules: rules)
         }
@@ -173,7 +173,7 @@ final class EdgeAuthenticator {
             return .refused(.invalidToken("service account \(account) does not exist"))
         }
         guard rules.admits(provider: Route.Auth.gatehouseProvider) else {
-            return .refused(.forbidden("this route does not accept callers authenticated by gatehouse"))
+            return .refused(.providerNotAdmitted(Route.Auth.gatehouseProvider))
         }
         guard rules.audiences == nil else {
             return .refused(
@@ -231,13 +231,13 @@ final class EdgeAuthenticator {
         case .success(let value): principal = value
         }
         guard rules.admits(provider: provider.name, via: principal.provider) else {
-            return .refused(.forbidden("this route does not accept callers authenticated by \(principal.provider ?? provider.name)"))
+            return .refused(.providerNotAdmitted(principal.provider ?? provider.name))
         }
         // Entra ID leaves the groups out of a token when there are too many (and says so with
         // `hasgroups` or `_claim_names.groups`). Reading them needs Microsoft Graph and an
         // on-behalf-of exchange, which the edge does not do per request: such a caller cannot
         // pass a group requirement, and is told why.
-        if !rules.groups.isEmpty, rules.groups.isDisjoint(with: principal.groups), OrgIdentity.ProviderRule.signalsGroupOverage(token) {
+        if !rules.groups.isEmpty, rules.groups.isDisjoint(with: principal.groups), GraphGroups.signalsOverage(token.claims) {
             return .refused(
                 .forbidden(
                     "the token lists no groups because the user is in too many (Entra ID group overage); sign in through Gatehouse, whose sessions and tokens carry the groups read from Microsoft Graph"))

@@ -23,24 +23,12 @@ extension OrgIdentity.ProviderRule {
             else {
                 return .failure(.invalidToken("the token has no '\(subjectClaim)' claim to identify the caller"))
             }
-            var groups = Set(Self.strings(token.claims[groupsClaim]))
-            if let rolesClaim { groups.formUnion(Self.strings(token.claims[rolesClaim])) }
+            var groups = Set(token.claims[groupsClaim]?.names ?? [])
+            if let rolesClaim { groups.formUnion(token.claims[rolesClaim]?.names ?? []) }
             return .success(
                 Principal(
                     kind: .user, subject: subject, org: org, groups: groups, scopes: Set(token.scopes),
                     provider: name, expiresAt: token.expiresAt))
         }
-    }
-
-    /// Entra ID's sign that the user's groups did not fit in the token.
-    static func signalsGroupOverage(_ token: VerifiedToken) -> Bool {
-        token.claims["hasgroups"] != nil || token.claims["_claim_names"]?.objectValue?["groups"] != nil
-    }
-
-    /// A claim holding a list of names, or one name.
-    private static func strings(_ value: ClaimValue?) -> [String] {
-        guard let value else { return [] }
-        if let list = value.stringArrayValue { return list }
-        return value.stringValue.map { [$0] } ?? []
     }
 }

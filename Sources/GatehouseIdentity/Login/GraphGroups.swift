@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 /// groups must be read from Microsoft Graph with the user's own access token
 /// (`POST {graph}/v1.0/me/getMemberObjects`). Results are cached per user for a while, so
 /// repeated logins do not each cost a Graph call.
-final class GraphGroups: Sendable {
+public final class GraphGroups: Sendable {
     static let cacheLifetime: TimeInterval = 600
     static let cacheCapacity = 10_000
 
@@ -19,8 +19,9 @@ final class GraphGroups: Sendable {
         self.http = http
     }
 
-    /// Whether the ID token's claims signal an overage.
-    static func signalsOverage(_ claims: [String: ClaimValue]) -> Bool {
+    /// Whether a token's claims signal an overage (the login's ID token, or a bearer token at
+    /// the edge).
+    public static func signalsOverage(_ claims: [String: ClaimValue]) -> Bool {
         if claims["_claim_names"]?.objectValue?["groups"] != nil { return true }
         if case .bool(true)? = claims["hasgroups"] { return true }
         return false

@@ -124,12 +124,7 @@ public final class OIDCLoginProvider: LoginProvider {
         guard let subject = claims[settings.subjectClaim]?.stringValue, !subject.isEmpty else {
             throw .missingClaim(settings.subjectClaim)
         }
-        let groups: [String]
-        switch claims[settings.groupsClaim] {
-        case .string(let one)?: groups = [one]
-        case let value?: groups = value.stringArrayValue ?? []
-        case nil: groups = []
-        }
+        let groups = claims[settings.groupsClaim]?.names ?? []
         return LoginIdentity(
             subject: subject, email: claims[settings.emailClaim]?.stringValue, name: claims["name"]?.stringValue,
             groups: groups)

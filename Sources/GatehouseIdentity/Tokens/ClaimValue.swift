@@ -22,6 +22,13 @@ public enum ClaimValue: Sendable, Equatable, Hashable {
         if case .object(let value) = self { value } else { nil }
     }
 
+    /// A claim naming several things or one (`groups`, `roles`): the array of strings, the one
+    /// string, or nothing for any other value.
+    public var names: [String] {
+        if case .string(let one) = self { return [one] }
+        return stringArrayValue ?? []
+    }
+
     /// An array whose elements are all strings, or nil.
     public var stringArrayValue: [String]? {
         guard case .array(let elements) = self else { return nil }
