@@ -67,7 +67,41 @@ import Testing
     }
 
     private func update(_ builder: NIOLockedValueBox<SnapshotBuilder>, from store: SQLiteStore) async throws -> Snapshot {
-        try await store.read { reader in try builder.withLockedValue { try $0.update(from: reader) } }
+        try #require(try await store.read { reader in try builder.withLockedValue { try $0.update(from: reader) } })
+    }
+
+    /// CI once saw a route answer 404 for good: the issuer's rebuild read the store just before
+    /// the route's write, took the lock after the write's rebuild, and published the older state.
+    @Test func aReadOlderThanTheLastBuildIsNotBuilt() async throws {
+        try await withStore { store in
+            try await store.write { writer in
+                _ = try writer.save(Org(name: "a"), org: "", sealed: nil)
+                _ = try writer.save(Function(name: "f", http: "http://127.0.0.1:9000/"), org: "a", sealed: nil)
+            }
+            let builder = NIOLockedValueBox(Self.makeBuilder())
+            let started = DispatchSemaphore(value: 0)
+            let proceed = DispatchSemaphore(value: 0)
+            let late = Task {
+                try await store.read { reader in
+                    _ = try reader.revision()  // the read's view of the store is fixed from here
+                    started.signal()
+                    proceed.wait()
+                    return try builder.withLockedValue { try $0.update(from: reader) }
+                }
+            }
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    started.wait()
+                    continuation.resume()
+                }
+            }
+            try await put(store, org: "a", route: "r", path: "/one")
+            let current = try await update(builder, from: store)
+            #expect(try routed(current, "/a/one") == "a/r")
+            proceed.signal()
+            #expect(try await late.value == nil)
+            #expect(builder.withLockedValue { $0.lastRevision } == current.revision)
+        }
     }
 
     private func routed(_ snapshot: Snapshot, _ uri: String) throws -> String? {

@@ -41,9 +41,17 @@ struct SnapshotBuilder {
 
     /// How many orgs the last update recompiled (for tests and debug logs).
     private(set) var lastRecompiledOrgs = 0
+    /// The store revision the last snapshot was built from.
+    private(set) var lastRevision: Int64 = -1
 
-    mutating func update(from reader: any StoreReader) throws -> Snapshot {
+    /// The snapshot of what `reader` sees, or nil when it sees an older revision than the last
+    /// build did: two builds may race (a revision and the issuer's start), and the one whose
+    /// read began first can take the lock last. Building from it would hand the edge a
+    /// snapshot without the newest writes and nothing would ever correct it.
+    mutating func update(from reader: any StoreReader) throws -> Snapshot? {
         let revision = try reader.revision()
+        guard revision >= lastRevision else { return nil }
+        lastRevision = revision
         var touched: Set<String> = []
         try Self.sync(&functions, with: reader, touched: &touched)
         try Self.sync(&routes, with: reader, touched: &touched)

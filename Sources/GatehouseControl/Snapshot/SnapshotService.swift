@@ -42,15 +42,20 @@ final class SnapshotService: Service, Sendable {
     func publishCurrent() async throws {
         let builder = self.builder
         let edge = self.edge
-        // Published under the builder's lock: two builds racing (a revision and the issuer's
-        // start) must reach the edge in the order they were built.
-        let snapshot = try await store.read { reader in
-            try builder.withLockedValue { builder in
-                let snapshot = try builder.update(from: reader)
-                edge.publish(snapshot)
-                return snapshot
+        // Published under the builder's lock so that snapshots reach the edge in revision order.
+        // A read that began before a newer build finished is stale: read again, since what made
+        // this build necessary (the issuer's start) may postdate that newer build.
+        var built: Snapshot?
+        while built == nil {
+            built = try await store.read { reader in
+                try builder.withLockedValue { builder in
+                    let snapshot = try builder.update(from: reader)
+                    snapshot.map(edge.publish)
+                    return snapshot
+                }
             }
         }
+        guard let snapshot = built else { return }
         health.snapshotPublished(revision: snapshot.revision)
         for skipped in builder.withLockedValue({ $0.lastSkippedProviders }) {
             logger.warning("identity provider not trusted at the edge", metadata: ["reason": "\(skipped)"])
