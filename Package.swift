@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "GatehouseModel",
                 "GatehouseStore",
+                "GatehousePolicy",
                 "GatehouseIdentity",
                 "GatehouseEdge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -94,7 +95,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Resources/openapi.yaml")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/policies")]
         ),
         .target(
             name: "GatehouseClient",

@@ -19,6 +19,8 @@ extension AdminClient {
             return .serviceAccount(try await putOrgScoped(account))
         case .apiKey(let apiKey):
             return .apiKey(try await putOrgScoped(apiKey))
+        case .policy(let policy):
+            return .policy(try await putOrgScoped(policy))
         }
     }
 
@@ -34,6 +36,7 @@ extension AdminClient {
         case .serviceAccount(let account):
             try await delete(ServiceAccount.self, named: account.name, org: account.org)
         case .apiKey(let apiKey): try await delete(OrgAPIKey.self, named: apiKey.name, org: apiKey.org)
+        case .policy(let policy): try await delete(Policy.self, named: policy.name, org: policy.org)
         }
     }
 

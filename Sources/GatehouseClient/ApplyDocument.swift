@@ -12,6 +12,7 @@ public enum ApplyDocument: Sendable, Equatable {
     case identityProvider(IdentityProvider)
     case serviceAccount(ServiceAccount)
     case apiKey(OrgAPIKey)
+    case policy(Policy)
 
     public var kind: ResourceKind {
         switch self {
@@ -22,6 +23,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .identityProvider: .identityProvider
         case .serviceAccount: .serviceAccount
         case .apiKey: .apiKey
+        case .policy: .policy
         }
     }
 
@@ -34,6 +36,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .identityProvider(let provider): provider.name
         case .serviceAccount(let account): account.name
         case .apiKey(let apiKey): apiKey.name
+        case .policy(let policy): policy.name
         }
     }
 
@@ -47,6 +50,7 @@ public enum ApplyDocument: Sendable, Equatable {
         case .identityProvider(let provider): provider.org
         case .serviceAccount(let account): account.org
         case .apiKey(let apiKey): apiKey.org
+        case .policy(let policy): policy.org
         }
     }
 
@@ -58,9 +62,12 @@ public enum ApplyDocument: Sendable, Equatable {
 
 extension ApplyDocument {
     /// Orgs first, then what functions may need (secrets), the identity providers, service
-    /// accounts and API keys, the functions that routes name, then the routes: each PUT finds what
+    /// accounts and API keys, the functions that routes name, then the routes, and last the
+    /// policies that bind roles to those principals and limit those routes: each PUT finds what
     /// it depends on already in place.
-    static let applyOrder: [ResourceKind] = [.org, .secret, .identityProvider, .serviceAccount, .apiKey, .function, .route]
+    static let applyOrder: [ResourceKind] = [
+        .org, .secret, .identityProvider, .serviceAccount, .apiKey, .function, .route, .policy,
+    ]
 
     /// The documents in dependency order for creation; documents of one kind keep file order.
     public static func orderedForApply(_ documents: [ApplyDocument]) -> [ApplyDocument] {

@@ -95,6 +95,7 @@ extension ApplyDocument {
         case .identityProvider: self = .identityProvider(try Self.decodeOrgScoped(IdentityProvider.self, from: body))
         case .serviceAccount: self = .serviceAccount(try Self.decodeOrgScoped(ServiceAccount.self, from: body))
         case .apiKey: self = .apiKey(try Self.decodeOrgScoped(OrgAPIKey.self, from: body))
+        case .policy: self = .policy(try Self.decodeOrgScoped(Policy.self, from: body))
         }
     }
 

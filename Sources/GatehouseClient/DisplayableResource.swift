@@ -145,3 +145,22 @@ extension OrgAPIKey: DisplayableResource {
         return copy
     }
 }
+
+extension Policy: DisplayableResource {
+    public static var detailColumns: [TableColumn<Policy>] {
+        [
+            TableColumn("ROLES") { TableCell.list(($0.roles ?? []).map(\.name), empty: "-") },
+            TableColumn("BINDINGS") { policy in
+                TableCell.list((policy.bindings ?? []).map { "\($0.role)=\($0.subjects.joined(separator: "+"))" }, empty: "-")
+            },
+            // How many edge rules of each sort, so a table shows at a glance what limits exist.
+            TableColumn("EDGE RULES") { policy in
+                let counts = [
+                    ("rate", policy.rateLimits?.count ?? 0), ("request", policy.requestLimits?.count ?? 0),
+                    ("ip", policy.ipRules?.count ?? 0), ("cors", policy.cors?.count ?? 0),
+                ]
+                return TableCell.list(counts.filter { $0.1 > 0 }.map { "\($0.0):\($0.1)" }, empty: "-")
+            },
+        ]
+    }
+}

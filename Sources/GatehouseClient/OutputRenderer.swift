@@ -98,6 +98,7 @@ public struct OutputRenderer: Sendable {
         case .identityProvider(let provider): try JSONValue(encoding: provider.redactedForDisplay())
         case .serviceAccount(let account): try JSONValue(encoding: account.redactedForDisplay())
         case .apiKey(let apiKey): try JSONValue(encoding: apiKey.redactedForDisplay())
+        case .policy(let policy): try JSONValue(encoding: policy.redactedForDisplay())
         }
     }
 }

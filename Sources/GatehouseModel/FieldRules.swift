@@ -60,4 +60,14 @@ public enum FieldRules {
         try list(values, field: field, emptyMeans: emptyMeans)
         for (index, value) in values.enumerated() { try text(value, field: "\(field)[\(index)]", maxLength: maxLength) }
     }
+
+    /// An RFC 9110 §5.6.2 token (header names, methods): 1-64 tchars.
+    public static func isToken(_ value: String) -> Bool {
+        let bytes = value.utf8
+        return (1...64).contains(bytes.count)
+            && bytes.allSatisfy { b in
+                (0x61...0x7A).contains(b) || (0x41...0x5A).contains(b) || (0x30...0x39).contains(b)
+                    || Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+            }
+    }
 }

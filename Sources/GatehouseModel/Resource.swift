@@ -9,6 +9,7 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
     case identityProvider = "identity-providers"
     case serviceAccount = "service-accounts"
     case apiKey = "api-keys"
+    case policy = "policies"
 
     /// The singular, as used in messages and in `kind:` of YAML documents.
     public var singular: String {
@@ -20,6 +21,7 @@ public enum ResourceKind: String, Sendable, CaseIterable, Codable {
         case .identityProvider: "identity-provider"
         case .serviceAccount: "service-account"
         case .apiKey: "api-key"
+        case .policy: "policy"
         }
     }
 

@@ -145,12 +145,8 @@ extension Route {
         ]
 
         static func validateHeaderName(_ name: String, field: String) throws(Problem) {
-            // RFC 9110 §5.6.2 tchar, lowercase letters only: header names are compared lowercased.
-            let bytes = name.utf8
-            guard (1...64).contains(bytes.count),
-                bytes.allSatisfy({ b in
-                    (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || Array("!#$%&'*+-.^_`|~".utf8).contains(b)
-                })
+            // Lowercase only: header names are compared lowercased.
+            guard FieldRules.isToken(name), name == name.lowercased()
             else {
                 throw Problem.invalidField(
                     field, "\(field) must be a lowercase header name: 1-64 of a-z, 0-9 and !#$%&'*+-.^_`|~")

@@ -16,6 +16,7 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<IdentityProviderCommands>.self,
             ResourceCommandGroup<ServiceAccountCommands>.self,
             ResourceCommandGroup<APIKeyCommands>.self,
+            ResourceCommandGroup<PolicyCommands>.self,
             SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,

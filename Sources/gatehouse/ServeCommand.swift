@@ -33,6 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
     var keyRefreshSeconds: Double?
     @Option(help: "Origins a login may return to, comma-separated (default: Gatehouse's own paths only).")
     var loginReturnOrigins: String?
+    @Option(help: "A directory of role files (*.yaml) to use instead of the built-in roles.")
+    var policiesDir: String?
+    @Option(help: "Proxies (CIDR ranges, comma-separated) whose X-Forwarded-For the edge believes for IP rules and rate limits.")
+    var trustedProxies: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -41,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             flags: .init(
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
                 maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
-                logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins))
+                logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins,
+                policiesDir: policiesDir, trustedProxies: trustedProxies))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import GatehouseStore
 import Hummingbird
 import Logging
@@ -17,6 +18,8 @@ enum AdminRouter {
         var issuer: IssuerSlot = IssuerSlot()
         /// The `/auth/...` routes; nil leaves them out (tests of the admin API alone).
         var auth: AuthServices? = nil
+        /// The built-in roles (or `--policies-dir`'s), which every org's policies may bind.
+        var roles: RoleCatalog = RoleFiles.builtin()
         var logger: Logger
     }
 
@@ -52,6 +55,7 @@ enum AdminRouter {
         ResourceEndpoints(store: store, rules: IdentityProviderRules(sealer: dependencies.sealer)).register(on: router)
         ResourceEndpoints(store: store, rules: ServiceAccountRules()).register(on: router)
         ResourceEndpoints(store: store, rules: APIKeyRules()).register(on: router)
+        ResourceEndpoints(store: store, rules: PolicyRules(catalog: dependencies.roles)).register(on: router)
         return router
     }
 }

@@ -13,6 +13,8 @@ extension ServeConfiguration {
         public var logLevel: String?
         public var keyRefreshSeconds: Double?
         public var loginReturnOrigins: String?
+        public var policiesDir: String?
+        public var trustedProxies: String?
 
         public init(
             dataDir: String? = nil,
@@ -25,7 +27,9 @@ extension ServeConfiguration {
             externalURL: String? = nil,
             logLevel: String? = nil,
             keyRefreshSeconds: Double? = nil,
-            loginReturnOrigins: String? = nil
+            loginReturnOrigins: String? = nil,
+            policiesDir: String? = nil,
+            trustedProxies: String? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -38,6 +42,8 @@ extension ServeConfiguration {
             self.logLevel = logLevel
             self.keyRefreshSeconds = keyRefreshSeconds
             self.loginReturnOrigins = loginReturnOrigins
+            self.policiesDir = policiesDir
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -54,6 +60,8 @@ extension ServeConfiguration {
         if let v = overrides.logLevel { logLevel = v }
         if let v = overrides.keyRefreshSeconds { keyRefreshSeconds = v }
         if let v = overrides.loginReturnOrigins { loginReturnOrigins = v }
+        if let v = overrides.policiesDir { policiesDir = v }
+        if let v = overrides.trustedProxies { trustedProxies = v }
     }
 }
 
@@ -79,6 +87,8 @@ extension ServeConfiguration.Overrides {
         case (.logLevel, .string(let v)): logLevel = v
         case (.keyRefreshSeconds, .number(let v)): keyRefreshSeconds = v
         case (.loginReturnOrigins, .string(let v)): loginReturnOrigins = v
+        case (.policiesDir, .string(let v)): policiesDir = v
+        case (.trustedProxies, .string(let v)): trustedProxies = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -97,6 +107,8 @@ extension ServeConfiguration.Overrides {
         if let v = logLevel { result.append((.logLevel, .string(v))) }
         if let v = keyRefreshSeconds { result.append((.keyRefreshSeconds, .number(v))) }
         if let v = loginReturnOrigins { result.append((.loginReturnOrigins, .string(v))) }
+        if let v = policiesDir { result.append((.policiesDir, .string(v))) }
+        if let v = trustedProxies { result.append((.trustedProxies, .string(v))) }
         return result
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import Logging
 
 extension ServeConfiguration {
@@ -18,6 +19,8 @@ extension ServeConfiguration {
         all.externalURL = externalURL
         all.logLevel = logLevel
         all.loginReturnOrigins = loginReturnOrigins
+        all.policiesDir = policiesDir
+        all.trustedProxies = trustedProxies
         for (setting, value) in all.values {
             if let reason = Self.problem(with: value, for: setting) {
                 throw ConfigurationError(key: setting.rawValue, reason: reason)
@@ -52,6 +55,15 @@ extension ServeConfiguration {
                 scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty
             else {
                 return "'\(text)' is not an absolute http(s) URL"
+            }
+            return nil
+        case (.trustedProxies, .string(let list)):
+            for range in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !range.isEmpty {
+                do throws(IPRange.ParseError) {
+                    _ = try IPRange(parsing: range)
+                } catch {
+                    return error.description
+                }
             }
             return nil
         case (.loginReturnOrigins, .string(let list)):

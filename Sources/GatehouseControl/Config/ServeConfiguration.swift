@@ -1,4 +1,5 @@
 import Foundation
+import GatehousePolicy
 import Logging
 
 /// The settings of `gatehouse serve`.
@@ -37,6 +38,13 @@ public struct ServeConfiguration: Hashable, Sendable {
     /// Origins (`https://console.example.com`, comma-separated) a login may return the browser
     /// to besides Gatehouse's own paths; see `ReturnURLPolicy`. Empty: own paths only.
     public var loginReturnOrigins: String?
+    /// A directory of role files (`*.yaml`) used instead of the built-in roles; a file that does
+    /// not parse stops start-up, naming its file, line and reason. Nil: the built-in roles.
+    public var policiesDir: String?
+    /// CIDR ranges (comma-separated) of the proxies in front of the edge whose
+    /// `X-Forwarded-For` is believed when IP rules and rate limits look at a client's address.
+    /// Empty: only the peer's own address counts, whatever the headers say.
+    public var trustedProxies: String?
     public var tls: TLSSettings
 
     public init(
@@ -51,6 +59,8 @@ public struct ServeConfiguration: Hashable, Sendable {
         logLevel: String = "info",
         keyRefreshSeconds: Double = 30,
         loginReturnOrigins: String? = nil,
+        policiesDir: String? = nil,
+        trustedProxies: String? = nil,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -64,6 +74,8 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.logLevel = logLevel
         self.keyRefreshSeconds = keyRefreshSeconds
         self.loginReturnOrigins = loginReturnOrigins
+        self.policiesDir = policiesDir
+        self.trustedProxies = trustedProxies
         self.tls = tls
     }
 }
@@ -95,6 +107,12 @@ extension ServeConfiguration {
     /// `loginReturnOrigins` as a list.
     public var loginReturnOriginList: [String] {
         (loginReturnOrigins ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `trustedProxies` as ranges (validated by `load`).
+    public var trustedProxyRanges: [IPRange] {
+        (trustedProxies ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .compactMap { try? IPRange(parsing: $0) }
     }
 
     public var certsDirectory: URL { URL(fileURLWithPath: certsDir, isDirectory: true) }

@@ -3,6 +3,7 @@
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
     case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
+    case policiesDir, trustedProxies
 
     var environmentVariable: String {
         switch self {
@@ -17,6 +18,8 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .logLevel: "GATEHOUSE_LOG_LEVEL"
         case .keyRefreshSeconds: "GATEHOUSE_KEY_REFRESH_SECONDS"
         case .loginReturnOrigins: "GATEHOUSE_LOGIN_RETURN_ORIGINS"
+        case .policiesDir: "GATEHOUSE_POLICIES_DIR"
+        case .trustedProxies: "GATEHOUSE_TRUSTED_PROXIES"
         }
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GatehouseEdge
 import GatehouseIdentity
+import GatehousePolicy
 import GatehouseStore
 import Hummingbird
 import HummingbirdHTTP2
@@ -18,6 +19,8 @@ public enum GatehouseServer {
         let dataDir = configuration.dataDirectory
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
+        // Before anything else: a role file that does not parse is the operator's to fix first.
+        let roles = try RoleFiles.load(directory: configuration.policiesDir)
         let store = try SQLiteStore(path: dataDir.appendingPathComponent("gatehouse.sqlite").path)
         let sealer = try SecretSealer.load(dataDir: dataDir, environment: environment)
         let verifier = try await AdminTokenBootstrap.ensure(store: store, dataDir: dataDir, logger: logger)
@@ -54,7 +57,7 @@ public enum GatehouseServer {
         do {
             try await serve(
                 configuration: configuration, store: store, sealer: sealer, verifier: verifier, edge: edge, group: group,
-                httpClient: httpClient, devPaths: devPaths, edgeTLS: edgeTLS, health: health, logger: logger)
+                httpClient: httpClient, devPaths: devPaths, edgeTLS: edgeTLS, health: health, roles: roles, logger: logger)
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -67,7 +70,7 @@ public enum GatehouseServer {
     private static func serve(
         configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, verifier: AdminTokenVerifier,
         edge: EdgeServer, group: MultiThreadedEventLoopGroup, httpClient: HTTPClient, devPaths: DevCertificates.Paths?,
-        edgeTLS: TLSConfiguration, health: HealthState, logger: Logger
+        edgeTLS: TLSConfiguration, health: HealthState, roles: RoleCatalog, logger: Logger
     ) async throws {
         let dataDir = configuration.dataDirectory
         let adminAddress = try configuration.adminListenAddress
@@ -100,7 +103,7 @@ public enum GatehouseServer {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, auth: auth, logger: logger))
+                issuer: issuerSlot, auth: auth, roles: roles, logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(

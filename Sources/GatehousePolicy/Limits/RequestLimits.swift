@@ -1,3 +1,5 @@
+import GatehouseModel
+
 /// What a route lets through before anything else runs: methods, content types, sizes. Checked
 /// on the request head (the body's size again as it streams), so a refused request costs no
 /// upstream work.
@@ -70,5 +72,12 @@ public struct RequestLimits: Sendable, Equatable {
         if contentTypes.contains(trimmed) { return true }
         guard let slash = trimmed.firstIndex(of: "/") else { return false }
         return contentTypes.contains(trimmed[..<slash] + "/*")
+    }
+
+    /// Whether `text` is a media range a rule may list: `type/subtype` or `type/*`, tokens only,
+    /// no parameters.
+    public static func isMediaRange(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        return parts.count == 2 && parts[0] != "*" && parts.allSatisfy(FieldRules.isToken)
     }
 }
