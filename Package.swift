@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "GatehouseModelTests", dependencies: ["GatehouseModel"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore"]),
-        .testTarget(name: "GatehousePolicyTests", dependencies: ["GatehousePolicy"]),
+        .testTarget(name: "GatehousePolicyTests", dependencies: ["GatehousePolicy", "GatehouseModel"]),
         .testTarget(
             name: "GatehouseEdgeTests",
             dependencies: [

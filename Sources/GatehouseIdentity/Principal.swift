@@ -28,10 +28,13 @@ public struct Principal: Sendable, Equatable {
     /// When the credential stops being valid; nil for credentials without an expiry (the admin
     /// token, API keys without one).
     public var expiresAt: Date?
+    /// A user's email as their provider vouched for it, when known: policies may bind
+    /// `user:<email>` as well as `user:<subject>`.
+    public var email: String?
 
     public init(
         kind: Kind, subject: String, org: String? = nil, groups: Set<String> = [], scopes: Set<String> = [],
-        provider: String? = nil, expiresAt: Date? = nil
+        provider: String? = nil, expiresAt: Date? = nil, email: String? = nil
     ) {
         self.kind = kind
         self.subject = subject
@@ -40,6 +43,7 @@ public struct Principal: Sendable, Equatable {
         self.scopes = scopes
         self.provider = provider
         self.expiresAt = expiresAt
+        self.email = email
     }
 
     public static let platformAdmin = Principal(kind: .platformAdmin, subject: "platform-admin")

@@ -388,6 +388,11 @@ class Gatehouse:
             doc["hosts"] = list(hosts)
         return check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
 
+    def bind(self, org: str, role: str, *subjects: str, policy: str = "access") -> dict:
+        """Gives `role` to `subjects` in `org` with a policy of that one binding (replacing it)."""
+        doc = {"bindings": [{"role": role, "subjects": list(subjects)}]}
+        return check(self.api("PUT", f"/v1/orgs/{org}/policies/{policy}", doc), 200, 201).json()
+
     def publish(
         self, url: str, paths: Sequence[str] = ("/echo",), *, methods: Sequence[str] | None = None,
         hosts: Sequence[str] | None = None, timeout_ms: int | None = None, org: str | None = None,

@@ -1,7 +1,8 @@
 """The admin API's principals besides the platform admin token: a service account's Gatehouse
 token (from its assertion at `/auth/token`), a signed-in user's Gatehouse token (from
-`/auth/session`), and an org API key. Each manages its own org and nothing else (403 with an
-RFC 6750 `insufficient_scope` challenge); a tampered or foreign token is 401 `invalid_token`."""
+`/auth/session`), and an org API key. Each may do nothing until a policy binds it a role; with
+`org-admin` it manages its own org and nothing else (403 with an RFC 6750 `insufficient_scope`
+challenge); a tampered or foreign token is 401 `invalid_token`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ def tamper(token: str) -> str:
     return ".".join([head, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
 
 
-def can_manage_only_its_org(gh, org: str, token: str) -> None:
+def can_manage_only_its_org(gh, org: str, token: str, subject: str) -> None:
+    r = gh.api("GET", f"/v1/orgs/{org}/functions", token=token)
+    assert_problem(r, 403, "forbidden")  # authenticated, but no role yet
+    assert "functions:read" in r.json()["detail"], r.json()
+    gh.bind(org, "org-admin", subject)
     check(gh.api("GET", f"/v1/orgs/{org}/functions", token=token), 200)
     check(gh.api("PUT", f"/v1/orgs/{org}/functions/hello", {"runtime": "http", "http": {"url": "http://127.0.0.1:9/"}},
                  token=token), 201)
@@ -35,6 +40,9 @@ def can_manage_only_its_org(gh, org: str, token: str) -> None:
     assert challenge.startswith('Bearer realm="gatehouse", error="insufficient_scope"'), challenge
     assert_problem(gh.api("POST", "/v1/orgs", {"name": uniq("mine")}, token=token), 403, "forbidden")
     assert_problem(gh.api("DELETE", f"/v1/orgs/{org}", token=token), 403, "forbidden")
+    # Gatehouse's own keys are the platform's, whatever role an org gives.
+    assert_problem(gh.api("POST", "/v1/signing-keys/rotate", token=token), 403, "forbidden")
+    assert_problem(gh.api("GET", "/v1/signing-keys", token=token), 403, "forbidden")
 
 
 def invalid_token(r) -> None:
@@ -46,7 +54,7 @@ def test_a_service_account_token_manages_its_org(gh):
     org, name, key = account(gh)
     r = check(exchange(gh, {"grant_type": JWT_BEARER, "assertion": assertion(gh, org, name, key)}), 200)
     token = r.json()["access_token"]
-    can_manage_only_its_org(gh, org, token)
+    can_manage_only_its_org(gh, org, token, f"service-account:{name}")
     invalid_token(gh.api("GET", f"/v1/orgs/{org}/functions", token=tamper(token)))
 
 
@@ -55,13 +63,14 @@ def test_a_signed_in_users_token_manages_its_org(gh, idp):  # noqa: F811
     with browser(gh) as b:
         check(login(b, gh, org), 303)
         token = check(b.get(f"{gh.admin_url}/auth/session", headers={"X-Gatehouse-Token-Request": "1"}), 200).json()["accessToken"]
-    can_manage_only_its_org(gh, org, token)
+    # Bound by email: the user's Gatehouse token carries the email the provider vouched for.
+    can_manage_only_its_org(gh, org, token, "user:alice@example.com")
 
 
 def test_an_api_key_manages_its_org_until_revoked(gh):
     org = gh.create_org(uniq("keys"))
     key = check(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": "bot"}), 201).json()["key"]
-    can_manage_only_its_org(gh, org, key)
+    can_manage_only_its_org(gh, org, key, "api-key:bot")
     check(gh.api("PUT", f"/v1/orgs/{org}/api-keys/bot", {"revoked": True}), 200)
     invalid_token(gh.api("GET", f"/v1/orgs/{org}/functions", token=key))
 

@@ -86,7 +86,8 @@ def test_login_then_admin_commands_with_the_stored_token_then_logout(gh, idp, ho
     assert stored["refreshToken"].startswith("grt_") and stored["accessTokenExpiresAt"].endswith("Z")
     assert stored["accessToken"] not in out and stored["refreshToken"] not in out
 
-    # The stored token manages its own org...
+    # The stored token manages its own org, once a policy gives the user a role...
+    gh.bind(org, "developer", "user:alice@example.com")
     cli(home, "function", "create", "echo", "--org", org, "--url", "http://127.0.0.1:9/")
     assert "echo" in cli(home, "function", "list", "--org", org).stdout
     # ... and nothing else.

@@ -86,7 +86,8 @@ def test_a_device_signs_in_through_the_browser_and_gets_tokens(gh, idp, upstream
     c = claims(tokens["access_token"])
     assert c["sub"] == "alice" and c["org"] == org and c["kind"] == "user" and c["idp"] == "corp", c
     assert c["scope"] == "deploy" and c["client_id"] == CLI and c["aud"] == gh.admin_url, c
-    # The token works on the admin API of its org.
+    # The token works on the admin API of its org, as far as the user's roles go.
+    gh.bind(org, "viewer", "user:alice")
     check(gh.api("GET", f"/v1/orgs/{org}/functions", token=tokens["access_token"]), 200)
     # ... and calls the org's protected functions at the edge, as the user.
     check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "http", "http": {"url": f"{upstream.url}/base"}}), 201)

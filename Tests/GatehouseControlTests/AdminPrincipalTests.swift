@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseControl
 
 /// Who may call the admin API besides the platform admin: Gatehouse's own access tokens and
-/// org API keys, each confined to its org.
+/// org API keys, each confined to its org and to what its org's policies grant it.
 @Suite struct AdminPrincipalTests {
     static func issuer() throws -> (IssuerSlot, TokenIssuer) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("issuer-\(UUID().uuidString)")
@@ -21,11 +21,11 @@ import Testing
 
     static func token(
         _ issuer: TokenIssuer, org: String = "acme", kind: Principal.Kind? = .serviceAccount,
-        audience: String? = nil
+        audience: String? = nil, account: String = "ci"
     ) throws -> String {
         try issuer.issueAccessToken(
             AccessTokenRequest(
-                subject: "\(org)/ci", audiences: [audience ?? issuer.defaultAudience], org: org, kind: kind,
+                subject: "\(org)/\(account)", audiences: [audience ?? issuer.defaultAudience], org: org, kind: kind,
                 identityProvider: "gatehouse")
         ).token
     }
@@ -34,6 +34,9 @@ import Testing
         try await api.expect(201, .put, "/v1/orgs/acme", "{}")
         try await api.expect(201, .put, "/v1/orgs/other", "{}")
         try await api.expect(201, .put, "/v1/orgs/other/functions/f", #"{"runtime":"http","http":{"url":"http://127.0.0.1:9/"}}"#)
+        try await api.expect(
+            201, .put, "/v1/orgs/acme/policies/admins",
+            #"{"bindings":[{"role":"org-admin","subjects":["service-account:ci","api-key:bot"]}]}"#)
     }
 
     @Test func anIssuedTokenManagesItsOrgOnly() async throws {
@@ -41,6 +44,10 @@ import Testing
         try await AdminAPIHarness.run(issuer: slot) { api in
             try await Self.setUp(api)
             let token = try Self.token(issuer)
+            // A principal no policy names may do nothing, even in its own org.
+            let unbound = try await api.expect(403, .get, "/v1/orgs/acme/functions", bearer: try Self.token(issuer, account: "other"))
+            #expect(unbound.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            try await api.expect(403, .get, "/v1/signing-keys", bearer: token)
             try await api.expect(200, .get, "/v1/orgs/acme/functions", bearer: token)
             try await api.expect(
                 201, .put, "/v1/orgs/acme/functions/hello", #"{"runtime":"http","http":{"url":"http://127.0.0.1:9/"}}"#,
@@ -62,7 +69,8 @@ import Testing
         let (slot, issuer) = try Self.issuer()
         try await AdminAPIHarness.run(issuer: slot) { api in
             try await api.expect(403, .put, "/v1/orgs/gone", "{}", bearer: try Self.token(issuer, org: "gone"))
-            try await api.expect(404, .get, "/v1/orgs/gone/functions", bearer: try Self.token(issuer, org: "gone"))
+            // No org, so no policy grants anything: refused before the store is asked what exists.
+            try await api.expect(403, .get, "/v1/orgs/gone/functions", bearer: try Self.token(issuer, org: "gone"))
         }
     }
 

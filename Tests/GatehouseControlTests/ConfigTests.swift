@@ -56,6 +56,15 @@ import Testing
         }
     }
 
+    @Test func trustedProxiesAreRanges() throws {
+        let configuration = try load(environment: ["GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8, ::1"])
+        #expect(configuration.trustedProxyRanges.map(\.text) == ["10.0.0.0/8", "::1"])
+        #expect(try load().trustedProxyRanges.isEmpty)
+        for bad in ["10.0.0.1/8", "proxy.example", "10.0.0.0/33"] {
+            #expect(loadError(flags: .init(trustedProxies: bad))?.key == "trustedProxies")
+        }
+    }
+
     @Test func keyRefreshSecondsIsBounded() throws {
         #expect(try load().keyRefreshSeconds == 30)
         #expect(try load(environment: ["GATEHOUSE_KEY_REFRESH_SECONDS": "2"]).keyRefreshSeconds == 2)

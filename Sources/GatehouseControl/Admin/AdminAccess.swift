@@ -6,8 +6,8 @@ import GatehouseModel
 /// and manages that org: `/v1/orgs/{its org}` and everything below it. It may list orgs (it sees
 /// only its own) but not create or delete them.
 ///
-/// Finer-grained rights (roles, scopes per operation) are RBAC's, which comes later: today every
-/// authenticated principal of an org may do everything in it.
+/// Within its org, what a principal may do is RBAC's (`AdminAuthorizer`): the roles the org's
+/// policies bind to it. Outside any org (`/v1/signing-keys`) only the platform admin acts.
 enum AdminAccess {
     /// The org a `/v1/orgs/{org}/...` path names, nil for any other path.
     static func org(inPath path: String) -> String? {
@@ -22,7 +22,7 @@ enum AdminAccess {
         guard let own = principal.org else { throw .forbidden("this credential belongs to no org") }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         let isOrgs = parts.count >= 3 && parts[1] == "v1" && parts[2] == "orgs"
-        guard isOrgs else { return }
+        guard isOrgs else { throw .forbidden("only the platform admin manages Gatehouse itself") }
         guard let org = org(inPath: path) else {
             // The collection: listing is scoped by the handler; creating is the platform's.
             guard method == "GET" || method == "HEAD" else { throw .forbidden("only the platform admin creates orgs") }

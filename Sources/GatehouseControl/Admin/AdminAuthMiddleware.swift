@@ -5,10 +5,12 @@ import Hummingbird
 
 /// Every admin API call (`/v1/...`) is authenticated; only the OpenAPI document is public. The
 /// principal (`AdminAuthenticator`) goes into the request context for the handlers, once
-/// `AdminAccess` has checked it may reach the path.
+/// `AdminAccess` has checked it may reach the path and `AdminAuthorizer` that its roles grant
+/// the operation.
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
     let authenticator: AdminAuthenticator
+    let authorizer: AdminAuthorizer
 
     static var publicPaths: Set<String> { ["/v1/openapi.json"] }
 
@@ -28,6 +30,11 @@ struct AdminAuthMiddleware: RouterMiddleware {
         let bearer = parts[1].trimmingCharacters(in: .whitespaces)
         let principal = try await authenticator.principal(forBearer: bearer, pathOrg: AdminAccess.org(inPath: path))
         try AdminAccess.check(principal, method: request.method.rawValue, path: path)
+        if principal.kind != .platformAdmin, let own = principal.org,
+            let operation = AdminOperation(method: request.method.rawValue, path: path, ownOrg: own)
+        {
+            try await authorizer.authorize(principal, operation)
+        }
         var context = context
         context.principal = principal
         return try await next(request, context)

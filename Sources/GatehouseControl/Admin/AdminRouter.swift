@@ -42,10 +42,12 @@ enum AdminRouter {
             DeviceRoutes.register(on: router, services: auth)
             RevocationEndpoint.register(on: router, services: auth)
         }
+        let authorizer = AdminAuthorizer(store: dependencies.store, catalog: dependencies.roles)
         router.middlewares.add(
             AdminAuthMiddleware(
                 authenticator: AdminAuthenticator(
-                    adminToken: dependencies.verifier, store: dependencies.store, issuer: dependencies.issuer)))
+                    adminToken: dependencies.verifier, store: dependencies.store, issuer: dependencies.issuer),
+                authorizer: authorizer))
         let store = dependencies.store
         SigningKeyRoutes.register(on: router, issuer: dependencies.issuer)
         ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)
@@ -56,6 +58,7 @@ enum AdminRouter {
         ResourceEndpoints(store: store, rules: ServiceAccountRules()).register(on: router)
         ResourceEndpoints(store: store, rules: APIKeyRules()).register(on: router)
         ResourceEndpoints(store: store, rules: PolicyRules(catalog: dependencies.roles)).register(on: router)
+        AccessCheckRoute.register(on: router, authorizer: authorizer)
         return router
     }
 }

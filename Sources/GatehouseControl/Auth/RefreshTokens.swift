@@ -10,6 +10,7 @@ struct RefreshGrant: Codable, Sendable, Equatable {
     var subject: String
     var groups: [String]
     var scopes: [String]
+    var email: String?
     /// Set when the token has been exchanged: presenting it again is a replay (RFC 9700 §4.14.2).
     var rotated: Bool = false
 }

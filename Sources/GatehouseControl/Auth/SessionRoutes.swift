@@ -53,7 +53,8 @@ enum SessionRoutes {
             let token = try issuer.issueAccessToken(
                 AccessTokenRequest(
                     subject: session.subject, audiences: [issuer.defaultAudience], org: session.org, groups: session.groups,
-                    kind: .user, identityProvider: session.provider, lifetime: lifetime.rounded(.down)),
+                    kind: .user, identityProvider: session.provider, lifetime: lifetime.rounded(.down),
+                    email: session.email),
                 now: now)
             summary.accessToken = token.token
             summary.tokenType = "Bearer"

@@ -29,7 +29,7 @@ extension TokenEndpoint {
             }
             let grant = RefreshGrant(
                 clientID: authorization.clientID, org: authorization.org, provider: provider, subject: identity.subject,
-                groups: identity.groups, scopes: authorization.scopes)
+                groups: identity.groups, scopes: authorization.scopes, email: identity.email)
             let refreshToken = try await services.refreshTokens.issue(grant)
             services.logger.info("device signed in", metadata: ["org": "\(grant.org)", "provider": "\(provider)"])
             return try userTokens(grant, scopes: grant.scopes, refreshToken: refreshToken, issuer: issuer)
@@ -59,7 +59,8 @@ extension TokenEndpoint {
         let token = try issue(
             AccessTokenRequest(
                 subject: grant.subject, audiences: [issuer.defaultAudience], org: grant.org, groups: grant.groups,
-                scopes: scopes, clientID: grant.clientID, kind: .user, identityProvider: grant.provider),
+                scopes: scopes, clientID: grant.clientID, kind: .user, identityProvider: grant.provider,
+                email: grant.email),
             issuer: issuer)
         return try tokenResponse(token, scopes: scopes, refreshToken: refreshToken)
     }

@@ -41,7 +41,7 @@ extension ServeConfiguration {
             } catch {
                 return error.reason
             }
-        case (.dataDir, .string(let path)), (.certsDir, .string(let path)):
+        case (.dataDir, .string(let path)), (.certsDir, .string(let path)), (.policiesDir, .string(let path)):
             return path.isEmpty ? "must not be empty" : nil
         case (.maxBodyBytes, .integer(let bytes)):
             return bytes > 0 ? nil : "must be greater than 0 (got \(bytes))"

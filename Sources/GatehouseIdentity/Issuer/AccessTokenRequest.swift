@@ -15,13 +15,15 @@ public struct AccessTokenRequest: Sendable, Equatable {
     public var kind: Principal.Kind?
     /// The org's identity provider that authenticated a user (claim `idp`).
     public var identityProvider: String?
+    /// A user's email (claim `email`), for policies that bind `user:<email>`.
+    public var email: String?
     /// nil: the issuer's default lifetime.
     public var lifetime: TimeInterval?
 
     public init(
         subject: String, audiences: [String], org: String? = nil, groups: [String] = [], scopes: [String] = [],
         clientID: String? = nil, kind: Principal.Kind? = nil, identityProvider: String? = nil,
-        lifetime: TimeInterval? = nil
+        lifetime: TimeInterval? = nil, email: String? = nil
     ) {
         self.subject = subject
         self.audiences = audiences
@@ -31,6 +33,7 @@ public struct AccessTokenRequest: Sendable, Equatable {
         self.clientID = clientID
         self.kind = kind
         self.identityProvider = identityProvider
+        self.email = email
         self.lifetime = lifetime
     }
 }

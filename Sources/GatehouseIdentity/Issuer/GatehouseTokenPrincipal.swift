@@ -28,7 +28,7 @@ public enum GatehouseTokenPrincipal {
         return .success(
             Principal(
                 kind: kind, subject: token.subject, org: org, groups: Set(token.groups), scopes: Set(token.scopes),
-                provider: token.string("idp"), expiresAt: token.expiresAt))
+                provider: token.string("idp"), expiresAt: token.expiresAt, email: token.string("email")))
     }
 
     /// A verifier that trusts `issuer`'s own tokens only — `aud` must name its default audience

@@ -32,6 +32,7 @@ struct AccessTokenClaims: Encodable {
     var client_id: String?
     var kind: String?
     var idp: String?
+    var email: String?
     var iat: Int64
     var exp: Int64
     var jti: String

@@ -126,7 +126,8 @@ public final class TokenIssuer: Sendable {
             aud: request.audiences.count == 1 ? .one(request.audiences[0]) : .many(request.audiences),
             org: request.org, groups: request.groups.isEmpty ? nil : request.groups,
             scope: request.scopes.isEmpty ? nil : request.scopes.joined(separator: " "),
-            client_id: request.clientID, kind: request.kind?.rawValue, idp: request.identityProvider, iat: Int64(issuedAt.timeIntervalSince1970),
+            client_id: request.clientID, kind: request.kind?.rawValue, idp: request.identityProvider,
+            email: request.email, iat: Int64(issuedAt.timeIntervalSince1970),
             exp: Int64(expiresAt.timeIntervalSince1970), jti: tokenID)
         let token = try sign(claims, type: "at+jwt", with: key)
         return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)

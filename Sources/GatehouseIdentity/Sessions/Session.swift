@@ -34,6 +34,7 @@ public struct Session: Sendable, Codable, Equatable {
     /// themself, not a delegation narrowed by scopes.
     public var principal: Principal {
         Principal(
-            kind: .user, subject: subject, org: org, groups: Set(groups), provider: provider, expiresAt: expiresAt)
+            kind: .user, subject: subject, org: org, groups: Set(groups), provider: provider, expiresAt: expiresAt,
+            email: email)
     }
 }

@@ -60,9 +60,7 @@ public struct CompiledPolicy: Sendable {
                 throw Invalid(field: "\(field).role", reason: "no role '\(binding.role)'; the org's roles are \(known)")
             }
             for (s, subject) in binding.subjects.enumerated() where !RoleBinding.isValidSubject(subject) {
-                throw Invalid(
-                    field: "\(field).subjects[\(s)]",
-                    reason: "'\(subject.prefix(80))' is not a subject; write kind:name with kind one of \(RoleBinding.subjectKinds.sorted().joined(separator: ", "))")
+                throw Invalid(field: "\(field).subjects[\(s)]", reason: RoleBinding.notASubject(subject))
             }
             bindings.append(RoleBinding(role: binding.role, subjects: Set(binding.subjects), source: "\(source), \(field)"))
         }

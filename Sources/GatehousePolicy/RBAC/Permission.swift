@@ -71,6 +71,11 @@ public struct RoleBinding: Sendable, Equatable {
         self.source = source
     }
 
+    /// What to say of a subject that is not well formed.
+    public static func notASubject(_ subject: String) -> String {
+        "'\(subject.prefix(80))' is not a subject; write kind:name with kind one of \(subjectKinds.sorted().joined(separator: ", "))"
+    }
+
     /// Whether `subject` is well formed: a known kind, a colon, a non-empty name.
     public static func isValidSubject(_ subject: String) -> Bool {
         let parts = subject.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
