@@ -54,6 +54,7 @@ let package = Package(
             name: "GatehousePolicy",
             dependencies: [
                 "GatehouseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -156,7 +156,8 @@ extension Policy: DisplayableResource {
             // How many edge rules of each sort, so a table shows at a glance what limits exist.
             TableColumn("EDGE RULES") { policy in
                 let counts = [
-                    ("rate", policy.rateLimits?.count ?? 0), ("request", policy.requestLimits?.count ?? 0),
+                    ("rate", policy.rateLimits?.count ?? 0), ("quota", policy.quotas?.count ?? 0),
+                    ("request", policy.requestLimits?.count ?? 0),
                     ("ip", policy.ipRules?.count ?? 0), ("cors", policy.cors?.count ?? 0),
                 ]
                 return TableCell.list(counts.filter { $0.1 > 0 }.map { "\($0.0):\($0.1)" }, empty: "-")

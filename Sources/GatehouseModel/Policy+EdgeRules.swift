@@ -32,15 +32,7 @@ extension Policy {
             case route
 
             public init(from decoder: any Decoder) throws {
-                let raw = try decoder.singleValueContainer().decode(String.self)
-                guard let key = Key(rawValue: raw) else {
-                    throw DecodingError.dataCorrupted(
-                        .init(
-                            codingPath: decoder.codingPath,
-                            debugDescription: "'\(raw.prefix(40))' is not a rate-limit key; use one of \(Key.allCases.map(\.rawValue).joined(separator: ", "))"
-                        ))
-                }
-                self = key
+                self = try decodeNamed(decoder, what: "rate-limit key")
             }
         }
 
@@ -66,6 +58,54 @@ extension Policy {
             }
             if let burst, !(1...Self.maxRequests).contains(burst) {
                 throw Problem.invalidField("\(field).burst", "\(field).burst is 1-\(Self.maxRequests)")
+            }
+            try Policy.validateRoutes(routes, field: field)
+        }
+    }
+
+    /// At most `requests` per calendar `period` (UTC), counted per `key` and kept across restarts.
+    public struct QuotaRule: Codable, Sendable, Equatable {
+        public static let maxRequests: Int64 = 1_000_000_000_000
+
+        public var name: String
+        public var requests: Int64
+        public var period: Period
+        public var key: Key
+        public var routes: [String]?
+
+        public enum Period: String, Codable, Sendable, CaseIterable {
+            case day, month
+
+            public init(from decoder: any Decoder) throws {
+                self = try decodeNamed(decoder, what: "quota period")
+            }
+        }
+
+        /// Quotas count verified callers, never addresses: a quota is a contract with a
+        /// tenant or a caller, and a made-up address must not start a new one.
+        public enum Key: String, Codable, Sendable, CaseIterable {
+            /// The org as a whole.
+            case org
+            /// Each authenticated caller; anonymous callers share one count.
+            case principal
+
+            public init(from decoder: any Decoder) throws {
+                self = try decodeNamed(decoder, what: "quota key")
+            }
+        }
+
+        public init(name: String, requests: Int64, period: Period, key: Key, routes: [String]? = nil) {
+            self.name = name
+            self.requests = requests
+            self.period = period
+            self.key = key
+            self.routes = routes
+        }
+
+        func validate(field: String) throws(Problem) {
+            try ResourceName.validate(name, field: "\(field).name")
+            guard (1...Self.maxRequests).contains(requests) else {
+                throw Problem.invalidField("\(field).requests", "\(field).requests is 1-\(Self.maxRequests)")
             }
             try Policy.validateRoutes(routes, field: field)
         }
@@ -184,4 +224,17 @@ extension Policy {
             try Policy.validateRoutes(routes, field: field)
         }
     }
+}
+
+/// A string enum member, refused with the accepted names when it is none of them.
+private func decodeNamed<T: RawRepresentable & CaseIterable>(_ decoder: any Decoder, what: String) throws -> T
+where T.RawValue == String {
+    let raw = try decoder.singleValueContainer().decode(String.self)
+    guard let value = T(rawValue: raw) else {
+        throw DecodingError.dataCorrupted(
+            .init(
+                codingPath: decoder.codingPath,
+                debugDescription: "'\(raw.prefix(40))' is not a \(what); use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))"))
+    }
+    return value
 }

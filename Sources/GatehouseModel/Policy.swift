@@ -19,6 +19,7 @@ public struct Policy: OrgScopedResource {
     public var roles: [RoleSpec]?
     public var bindings: [Binding]?
     public var rateLimits: [RateLimitRule]?
+    public var quotas: [QuotaRule]?
     public var requestLimits: [RequestLimitRule]?
     public var ipRules: [IPRule]?
     public var cors: [CORSRule]?
@@ -29,14 +30,15 @@ public struct Policy: OrgScopedResource {
 
     public init(
         name: String, description: String? = nil, roles: [RoleSpec]? = nil, bindings: [Binding]? = nil,
-        rateLimits: [RateLimitRule]? = nil, requestLimits: [RequestLimitRule]? = nil, ipRules: [IPRule]? = nil,
-        cors: [CORSRule]? = nil
+        rateLimits: [RateLimitRule]? = nil, quotas: [QuotaRule]? = nil, requestLimits: [RequestLimitRule]? = nil,
+        ipRules: [IPRule]? = nil, cors: [CORSRule]? = nil
     ) {
         self.name = name
         self.description = description
         self.roles = roles
         self.bindings = bindings
         self.rateLimits = rateLimits
+        self.quotas = quotas
         self.requestLimits = requestLimits
         self.ipRules = ipRules
         self.cors = cors
@@ -94,6 +96,9 @@ public struct Policy: OrgScopedResource {
         try FieldRules.list(rateLimits ?? [], field: "rateLimits")
         for (index, rule) in (rateLimits ?? []).enumerated() { try rule.validate(field: "rateLimits[\(index)]") }
         try FieldRules.unique((rateLimits ?? []).map(\.name), field: "rateLimits")
+        try FieldRules.list(quotas ?? [], field: "quotas")
+        for (index, rule) in (quotas ?? []).enumerated() { try rule.validate(field: "quotas[\(index)]") }
+        try FieldRules.unique((quotas ?? []).map(\.name), field: "quotas")
         try FieldRules.list(requestLimits ?? [], field: "requestLimits")
         for (index, rule) in (requestLimits ?? []).enumerated() { try rule.validate(field: "requestLimits[\(index)]") }
         try FieldRules.list(ipRules ?? [], field: "ipRules")

@@ -10,6 +10,7 @@ enum Migrations {
     static let settings = "v2-settings"
     static let changeLog = "v3-change-log"
     static let authRecords = "v4-auth-records"
+    static let quotaUsage = "v5-quota-usage"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -86,6 +87,20 @@ enum Migrations {
                         PRIMARY KEY (kind, id)
                     );
                     CREATE INDEX auth_records_family ON auth_records (kind, family);
+                    """)
+        }
+
+        // How much of each quota is used: counts, not configuration, so like `auth_records`
+        // they advance no revision. `key` is a hash of the rule, the counted caller and the
+        // period (who called is not stored); `period_end` lets sweeps drop ended periods.
+        migrator.registerMigration(quotaUsage) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE quota_usage (
+                        key TEXT NOT NULL PRIMARY KEY,
+                        used INTEGER NOT NULL,
+                        period_end INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     """)
         }
 

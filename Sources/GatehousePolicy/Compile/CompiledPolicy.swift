@@ -7,6 +7,7 @@ public struct CompiledPolicy: Sendable {
     public let roles: [Role]
     public let bindings: [RoleBinding]
     public let rateLimits: [Scoped<CompiledRateLimit>]
+    public let quotas: [Scoped<CompiledQuota>]
     public let requestLimits: [Scoped<RequestLimits>]
     public let ipFilters: [Scoped<IPFilter>]
     public let cors: [Scoped<CORSPolicy>]
@@ -70,6 +71,13 @@ public struct CompiledPolicy: Sendable {
                 rule: CompiledRateLimit(
                     id: "\(org)/\(policy.name)/\(rule.name)", name: rule.name,
                     limit: RateLimit(requests: rule.requests, periodSeconds: rule.periodSeconds, burst: rule.effectiveBurst),
+                    key: rule.key),
+                routes: rule.routes.map(Set.init))
+        }
+        quotas = (policy.quotas ?? []).map { rule in
+            Scoped(
+                rule: CompiledQuota(
+                    id: "\(org)/\(policy.name)/\(rule.name)", name: rule.name, requests: rule.requests, period: rule.period,
                     key: rule.key),
                 routes: rule.routes.map(Set.init))
         }

@@ -26,26 +26,34 @@ public struct OrgPolicy: Sendable {
         let corsRule = (cors.first { $0.routes != nil } ?? cors.first)?.rule
         return RouteEdgeRules(
             ipFilters: applicable(\.ipFilters).map(\.rule), cors: corsRule,
-            requestLimits: applicable(\.requestLimits).map(\.rule), rateLimits: applicable(\.rateLimits).map(\.rule))
+            requestLimits: applicable(\.requestLimits).map(\.rule), rateLimits: applicable(\.rateLimits).map(\.rule),
+            quotas: applicable(\.quotas).map(\.rule))
     }
 }
 
 /// What the edge enforces on one route, in the order it does: client address, CORS preflight,
-/// request limits, then (once the caller is known) rate limits. Every rule must pass.
+/// request limits, then (once the caller is known) rate limits and quotas. Every rule must pass.
 public struct RouteEdgeRules: Sendable {
     public let ipFilters: [IPFilter]
     public let cors: CORSPolicy?
     public let requestLimits: [RequestLimits]
     public let rateLimits: [CompiledRateLimit]
+    public let quotas: [CompiledQuota]
 
-    public init(ipFilters: [IPFilter] = [], cors: CORSPolicy? = nil, requestLimits: [RequestLimits] = [], rateLimits: [CompiledRateLimit] = []) {
+    public init(
+        ipFilters: [IPFilter] = [], cors: CORSPolicy? = nil, requestLimits: [RequestLimits] = [],
+        rateLimits: [CompiledRateLimit] = [], quotas: [CompiledQuota] = []
+    ) {
         self.ipFilters = ipFilters
         self.cors = cors
         self.requestLimits = requestLimits
         self.rateLimits = rateLimits
+        self.quotas = quotas
     }
 
     public static let none = RouteEdgeRules()
 
-    public var isEmpty: Bool { ipFilters.isEmpty && cors == nil && requestLimits.isEmpty && rateLimits.isEmpty }
+    public var isEmpty: Bool {
+        ipFilters.isEmpty && cors == nil && requestLimits.isEmpty && rateLimits.isEmpty && quotas.isEmpty
+    }
 }
