@@ -34,7 +34,7 @@ WORK = RESULTS / "work.tmp"          # scratch, git-ignored (bench/results/*.tmp
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 PORTS = dict(upstream=18080, gatehouse=18443, gatehouse_admin=18444, nginx=18451, haproxy=18452,
-             envoy=18453, haproxy_jwt=18462, envoy_jwt=18463, issuer=18470)
+             envoy=18453, haproxy_jwt=18462, envoy_jwt=18463, haproxy_policy=18472, envoy_policy=18473, issuer=18470)
 WORKLOADS = ["proxy", "jwt", "policy", "routes-10k", "connections"]
 PEER_NAMES = ["nginx", "haproxy", "envoy"]
 # A loopback issuer: Gatehouse finds its keys by OIDC discovery (served by `serve_issuer`); the
@@ -282,6 +282,13 @@ class Gatehouse:
             self.put("/orgs/bench/routes/jwt",
                      {"name": "jwt", "function": "up", "paths": ["/jwt"], "auth": {"mode": "jwt"}})
             self.wait_route("/bench/jwt", headers={"authorization": f"Bearer {self.jwt_token}"})
+            # policy: the jwt route's twin under an org-wide rate limit the load never reaches.
+            self.put("/orgs/bench/routes/policy",
+                     {"name": "policy", "function": "up", "paths": ["/policy"], "auth": {"mode": "jwt"}})
+            self.put("/orgs/bench/policies/limits",
+                     {"rateLimits": [{"name": "org", "requests": 10000000, "periodSeconds": 1, "key": "org",
+                                      "routes": ["policy"]}]})
+            self.wait_route("/bench/policy", headers={"authorization": f"Bearer {self.jwt_token}"})
 
     def put(self, path, body):
         r = self.client.put(path, json=body)
@@ -303,7 +310,7 @@ class Gatehouse:
         raise RuntimeError(f"gatehouse: {path} never answered 200")
 
     def url(self, workload):
-        return f"https://127.0.0.1:{PORTS['gatehouse']}/bench/{'jwt' if workload == 'jwt' else 'hello'}"
+        return f"https://127.0.0.1:{PORTS['gatehouse']}/bench/{workload if workload in ('jwt', 'policy') else 'hello'}"
 
     def stop(self):
         if self.client:
@@ -331,18 +338,20 @@ class Peer:
             self.srv = Server("nginx", ["nginx", "-c", str(conf), "-e", str(WORK / "nginx-error.log")], core)
             wait_port(PORTS["nginx"], self.srv)
         elif self.name == "haproxy":
-            conf = render("haproxy.cfg", "haproxy.cfg", dict(subs, PORT=PORTS["haproxy"], JWT_PORT=PORTS["haproxy_jwt"]))
+            conf = render("haproxy.cfg", "haproxy.cfg", dict(subs, PORT=PORTS["haproxy"], JWT_PORT=PORTS["haproxy_jwt"],
+                                                             POLICY_PORT=PORTS["haproxy_policy"]))
             self.srv = Server("haproxy", ["haproxy", "-db", "-f", str(conf)], core)
             wait_port(PORTS["haproxy"], self.srv)
         elif self.name == "envoy":
-            conf = render("envoy.yaml", "envoy.yaml", dict(subs, PORT=PORTS["envoy"], JWT_PORT=PORTS["envoy_jwt"]))
+            conf = render("envoy.yaml", "envoy.yaml", dict(subs, PORT=PORTS["envoy"], JWT_PORT=PORTS["envoy_jwt"],
+                                                           POLICY_PORT=PORTS["envoy_policy"]))
             self.srv = Server("envoy", [self.envoy_bin, "-c", str(conf), "--concurrency", str(self.workers),
                                         "--log-level", "error", "--base-id", "7"], core)
             wait_port(PORTS["envoy"], self.srv)
         time.sleep(0.3)
 
     def url(self, workload):
-        port = PORTS[f"{self.name}_jwt"] if workload == "jwt" else PORTS[self.name]
+        port = PORTS[f"{self.name}_{workload}"] if workload in ("jwt", "policy") else PORTS[self.name]
         return f"https://127.0.0.1:{port}/bench/hello"
 
     def stop(self):
@@ -455,7 +464,8 @@ def wl_proxy(args, gh, peers):
         stop_all(systems)
 
 
-def wl_jwt(args, gh, peers, tokens):
+def wl_jwt(args, gh, peers, tokens, workload="jwt"):
+    """jwt, and policy (the same plus an org-wide rate limit that is never exceeded)."""
     gh.jwt_token = tokens[0]
     systems = [gh] + [p for p in peers if p.name in ("haproxy", "envoy")]
     res = {"nginx": {"na": "n/a: nginx OSS has no JWT validation"}}
@@ -465,12 +475,12 @@ def wl_jwt(args, gh, peers, tokens):
         import httpx
         with httpx.Client(verify=False) as c:
             for s in systems:
-                good = c.get(s.url("jwt"), headers={"authorization": f"Bearer {tokens[0]}"}).status_code
-                bad = c.get(s.url("jwt"), headers={"authorization": f"Bearer {tokens[0][:-4]}AAAA"}).status_code
-                log(f"jwt sanity {s.name}: good token -> {good}, bad signature -> {bad}")
+                good = c.get(s.url(workload), headers={"authorization": f"Bearer {tokens[0]}"}).status_code
+                bad = c.get(s.url(workload), headers={"authorization": f"Bearer {tokens[0][:-4]}AAAA"}).status_code
+                log(f"{workload} sanity {s.name}: good token -> {good}, bad signature -> {bad}")
                 if good != 200 or bad != 401:
-                    raise RuntimeError(f"{s.name} jwt config does not validate (good {good}, bad {bad})")
-        res.update(run_alternating(systems, "jwt", args, headers=[f"authorization: Bearer {tokens[0]}"]))
+                    raise RuntimeError(f"{s.name} {workload} config does not validate (good {good}, bad {bad})")
+        res.update(run_alternating(systems, workload, args, headers=[f"authorization: Bearer {tokens[0]}"]))
         for k in ("gatehouse", "haproxy", "envoy"):
             res[k]["note"] = "same token every request; the 1,000-distinct-token variant is not run yet (h2load sends one header set)"
     finally:
@@ -479,10 +489,8 @@ def wl_jwt(args, gh, peers, tokens):
     return res
 
 
-def wl_policy(args, gh, peers):
-    return {"gatehouse": {"na": "n/a until the identity and policy issues"},
-            "nginx": {"na": "n/a: not configured yet"}, "haproxy": {"na": "n/a: not configured yet"},
-            "envoy": {"na": "n/a: not configured yet"}}
+def wl_policy(args, gh, peers, tokens):
+    return wl_jwt(args, gh, peers, tokens, workload="policy")
 
 
 async def _populate(gh, n_orgs, per_org):
@@ -694,6 +702,12 @@ def verdicts(results):
         out.append(f"proxy: req/s >= Envoy's: {'PASS' if env and g['rps'] >= env else 'FAIL'} ({g['rps']:.0f} vs {env and round(env)})")
         out.append(f"proxy: req/s >= 0.8x best of nginx/HAProxy: {'PASS' if ngh and g['rps'] >= 0.8 * ngh else 'FAIL'} ({g['rps'] / ngh if ngh else 0:.2f}x)")
         out.append(f"proxy: p99 <= best peer's: {'PASS' if bp99 and g['p99_ms'] <= bp99 else 'FAIL'} ({g['p99_ms']} vs {bp99} ms)")
+    for wl in ("jwt", "policy"):
+        w = results.get(wl)
+        if w and w.get("gatehouse", {}).get("rps"):
+            best = best_peer(w, "rps", True)
+            g = w["gatehouse"]["rps"]
+            out.append(f"{wl}: req/s >= best peer's: {'PASS' if best and g >= best else 'FAIL'} ({g / best if best else 0:.2f}x)")
     r = results.get("routes-10k")
     if r and "gatehouse (idle)" in r:
         i, b = r["gatehouse (idle)"], r["gatehouse (updating)"]
@@ -712,7 +726,7 @@ def chart(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     panels = []
-    for wl in ("proxy", "jwt", "routes-10k"):
+    for wl in ("proxy", "jwt", "policy", "routes-10k"):
         rows = {k: v for k, v in results.get(wl, {}).items() if isinstance(v, dict) and v.get("rps")}
         if rows:
             panels += [(f"{wl}: req/s", rows, "rps"), (f"{wl}: p99 ms", rows, "p99_ms"),
@@ -824,7 +838,7 @@ def main():
                 elif wl == "jwt":
                     results[wl] = wl_jwt(args, gh, peers, tokens)
                 elif wl == "policy":
-                    results[wl] = wl_policy(args, gh, peers)
+                    results[wl] = wl_policy(args, gh, peers, tokens)
                 elif wl == "routes-10k":
                     results[wl] = wl_routes(args, gh, peers)
                 elif wl == "connections":

@@ -27,6 +27,9 @@ extension Route {
         /// For `api-key`: the header that carries the key (lowercase). `Authorization: Bearer
         /// gak_...` is accepted as well.
         public var apiKeyHeader: String?
+        /// `true`: beyond authenticating, the caller must be granted `functions:invoke` by the
+        /// org's policies (a role with it bound to one of the caller's subjects).
+        public var requireInvokePermission: Bool?
 
         public enum Method: String, Codable, Sendable, CaseIterable {
             /// No authentication: anyone may call. (Not `none`, which `Optional` already has.)
@@ -62,7 +65,7 @@ extension Route {
 
         public init(
             accept: [Method], providers: [String]? = nil, audiences: [String]? = nil, scopes: [String]? = nil,
-            groups: [String]? = nil, apiKeyHeader: String? = nil
+            groups: [String]? = nil, apiKeyHeader: String? = nil, requireInvokePermission: Bool? = nil
         ) {
             self.accept = accept
             self.providers = providers
@@ -70,6 +73,7 @@ extension Route {
             self.scopes = scopes
             self.groups = groups
             self.apiKeyHeader = apiKeyHeader
+            self.requireInvokePermission = requireInvokePermission
         }
 
         /// The methods the route accepts, whichever way the document said it.
@@ -130,6 +134,11 @@ extension Route {
                 try FieldRules.texts(
                     groups, field: "\(field).groups", maxLength: Self.maxValueLength,
                     emptyMeans: "leave it out to require no group; an empty list would admit no one")
+            }
+            if requireInvokePermission == true {
+                try onlyFor(
+                    "requireInvokePermission", [.jwt, .session, .apiKey],
+                    "asks the org's policies about the caller, so it needs an authenticated one")
             }
             if let apiKeyHeader {
                 try onlyFor("apiKeyHeader", [.apiKey], "names where API keys are sent, so it needs 'api-key'")
