@@ -283,3 +283,21 @@ def test_role_files_load_at_start_and_a_bad_one_stops_it(gatehouse_factory, tmp_
     assert p.returncode != 0
     out = p.stdout + p.stderr
     assert f"{bad}/roles.yaml:5:" in out and "functions:fly" in out, out
+
+
+def test_the_example_policies_apply(gh, tmp_path):
+    """`policies/examples/*.yaml` are what the README points to: they must stay valid."""
+    from pathlib import Path
+    examples = sorted((Path(__file__).resolve().parents[2] / "policies" / "examples").glob("*.yaml"))
+    assert examples
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "GATEHOUSE_SERVER": gh.admin_url,
+           "GATEHOUSE_TOKEN": gh.token, "GATEHOUSE_CACERT": str(gh.ca)}
+    for example in examples:
+        org = uniq("example")
+        gh.create_org(org)
+        text = example.read_text().replace("org: acme", f"org: {org}")
+        doc = tmp_path / example.name
+        doc.write_text(text)
+        p = subprocess.run([str(gatehouse_bin()), "apply", "-f", str(doc)], capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, (example, p.stdout, p.stderr)
+        assert check(gh.api("GET", f"/v1/orgs/{org}/policies"), 200).json()["items"]
