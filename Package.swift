@@ -64,6 +64,7 @@ let package = Package(
             dependencies: [
                 "GatehouseModel",
                 "GatehouseIdentity",
+                "GatehousePolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -125,6 +126,7 @@ let package = Package(
             name: "GatehouseEdgeTests",
             dependencies: [
                 "GatehouseEdge",
+                "GatehousePolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

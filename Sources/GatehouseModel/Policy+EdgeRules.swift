@@ -134,12 +134,7 @@ extension Policy {
         }
 
         func validate(field: String) throws(Problem) {
-            for (index, method) in (methods ?? []).enumerated() where !Route.knownMethods.contains(method) {
-                throw Problem.invalidField(
-                    "\(field).methods[\(index)]",
-                    "'\(method.prefix(20))' is not a method; use one of \(Route.knownMethods.sorted().joined(separator: ", "))")
-            }
-            try FieldRules.list(methods ?? [], field: "\(field).methods")
+            try Route.validateMethods(methods, field: "\(field).methods")
             try FieldRules.texts(contentTypes ?? [], field: "\(field).contentTypes", maxLength: 128)
             for (name, value) in [("maxBodyBytes", maxBodyBytes), ("maxHeaderBytes", maxHeaderBytes)] {
                 if let value, !(0...Self.maxBytes).contains(value) {
@@ -206,12 +201,7 @@ extension Policy {
 
         func validate(field: String) throws(Problem) {
             try FieldRules.texts(origins, field: "\(field).origins", maxLength: 256, emptyMeans: "name the origins allowed")
-            for (index, method) in (methods ?? []).enumerated() where !Route.knownMethods.contains(method) {
-                throw Problem.invalidField(
-                    "\(field).methods[\(index)]",
-                    "'\(method.prefix(20))' is not a method; use one of \(Route.knownMethods.sorted().joined(separator: ", "))")
-            }
-            try FieldRules.list(methods ?? [], field: "\(field).methods")
+            try Route.validateMethods(methods, field: "\(field).methods")
             for (name, values) in [("headers", headers), ("exposedHeaders", exposedHeaders)] {
                 try FieldRules.texts(values ?? [], field: "\(field).\(name)", maxLength: 128)
                 for (index, value) in (values ?? []).enumerated() where value != "*" && !FieldRules.isToken(value) {

@@ -104,6 +104,21 @@ extension Problem {
             detail: "\(method) is not allowed here; allowed: \(allowed.joined(separator: ", "))")
     }
 
+    /// The client's address is refused by an IP rule. Says nothing of the address it saw, so a
+    /// forged `X-Forwarded-For` learns nothing about how it was read.
+    public static func addressNotAllowed() -> Problem {
+        Problem(
+            slug: "address-not-allowed", title: "Forbidden", status: 403,
+            detail: "requests from the client's address are not allowed on this route")
+    }
+
+    /// A CORS preflight the route's CORS policy does not allow (origin, method or headers).
+    public static func corsPreflightRefused() -> Problem {
+        Problem(
+            slug: "cors-refused", title: "Forbidden", status: 403,
+            detail: "the route's CORS policy does not allow this origin, method or these request headers")
+    }
+
     public static func conflict(_ detail: String, with other: String? = nil) -> Problem {
         Problem(slug: "conflict", title: "Conflict", status: 409, detail: detail, conflictsWith: other)
     }
@@ -120,6 +135,16 @@ extension Problem {
 
     public static func unsupportedMediaType(_ detail: String) -> Problem {
         Problem(slug: "unsupported-media-type", title: "Unsupported Media Type", status: 415, detail: detail)
+    }
+
+    public static func tooManyRequests(_ detail: String) -> Problem {
+        Problem(slug: "rate-limited", title: "Too Many Requests", status: 429, detail: detail)
+    }
+
+    public static func headersTooLarge(limit: Int) -> Problem {
+        Problem(
+            slug: "headers-too-large", title: "Request Header Fields Too Large", status: 431,
+            detail: "the request's header fields exceed the limit of \(limit) bytes")
     }
 
     public static func internalError(_ detail: String = "an internal error occurred") -> Problem {

@@ -46,15 +46,21 @@ public struct Route: OrgScopedResource {
         for (index, path) in paths.enumerated() {
             _ = try PathPattern(parsing: path, field: "paths[\(index)]")
         }
-        for (index, method) in (methods ?? []).enumerated() where !Route.knownMethods.contains(method) {
-            throw Problem.invalidField(
-                "methods[\(index)]",
-                "'\(method.prefix(20))' is not a method; use one of \(Route.knownMethods.sorted().joined(separator: ", "))")
-        }
+        try Self.validateMethods(methods, field: "methods")
         for (index, host) in (hosts ?? []).enumerated() {
             _ = try HostPattern(parsing: host, field: "hosts[\(index)]")
         }
         try auth?.validate(field: "auth")
+    }
+
+    /// A list of methods (at most `FieldRules.maxListEntries`), each one of `knownMethods`.
+    public static func validateMethods(_ methods: [String]?, field: String) throws(Problem) {
+        try FieldRules.list(methods ?? [], field: field)
+        for (index, method) in (methods ?? []).enumerated() where !knownMethods.contains(method) {
+            throw Problem.invalidField(
+                "\(field)[\(index)]",
+                "'\(method.prefix(20))' is not a method; use one of \(knownMethods.sorted().joined(separator: ", "))")
+        }
     }
 
     /// The first of this route's paths that can match the same requests with the same precedence

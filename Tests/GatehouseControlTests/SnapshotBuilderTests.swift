@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import GatehouseStore
 import NIOConcurrencyHelpers
 import Testing
@@ -169,6 +170,72 @@ import Testing
             // The incremental result equals a from-scratch build.
             let scratch = try await update(NIOLockedValueBox(Self.makeBuilder()), from: store)
             #expect(scratch.routeCount == snapshot.routeCount && scratch.revision == snapshot.revision)
+        }
+    }
+
+    /// The compiled route serving `uri` (GET), for a look at its edge rules.
+    private func compiledRoute(_ snapshot: Snapshot, _ uri: String) throws -> CompiledRoute? {
+        if case .route(let route, _, _) = snapshot.route(host: nil, target: try RequestTarget(uri: uri), method: "GET") {
+            return route
+        }
+        return nil
+    }
+
+    @Test func policiesCompileIntoTheEdgeRulesOfEachRoute() async throws {
+        try await withStore { store in
+            let limits = Policy(
+                name: "limits",
+                rateLimits: [.init(name: "per-org", requests: 100, periodSeconds: 1, key: .org)],
+                ipRules: [.init(deny: ["10.0.0.0/8"], routes: ["one"])],
+                cors: [.init(origins: ["https://app.example"], routes: ["two"])])
+            try await store.write { writer in
+                for org in ["a", "b"] {
+                    _ = try writer.save(Org(name: org), org: "", sealed: nil)
+                    _ = try writer.save(Function(name: "f", http: "http://127.0.0.1:9000/"), org: org, sealed: nil)
+                    _ = try writer.save(Route(name: "one", function: "f", paths: ["/one", "/uno"]), org: org, sealed: nil)
+                    _ = try writer.save(Route(name: "two", function: "f", paths: ["/two"]), org: org, sealed: nil)
+                }
+                _ = try writer.save(limits, org: "a", sealed: nil)
+            }
+            let builder = NIOLockedValueBox(Self.makeBuilder())
+            var snapshot = try await update(builder, from: store)
+            let one = try #require(try compiledRoute(snapshot, "/a/one"))
+            #expect(one.edgeRules.ipFilters.count == 1 && one.edgeRules.rateLimits.map(\.id) == ["a/limits/per-org"])
+            #expect(one.edgeRules.cors == nil && one.edgeRulesSummary.needsClientAddress)
+            // Both paths of a route share the rules compiled for it.
+            #expect(try compiledRoute(snapshot, "/a/uno")?.edgeRules.ipFilters.count == 1)
+            let two = try #require(try compiledRoute(snapshot, "/a/two"))
+            #expect(two.edgeRules.ipFilters.isEmpty && two.edgeRules.cors != nil && two.edgeRules.rateLimits.count == 1)
+            #expect(!two.edgeRulesSummary.needsClientAddress)
+            // Another org's policies are not this org's.
+            #expect(try compiledRoute(snapshot, "/b/one")?.edgeRulesSummary.isEmpty == true)
+
+            // A changed policy recompiles its org alone.
+            var changed = limits
+            changed.ipRules = nil
+            changed.requestLimits = [.init(maxBodyBytes: 10), .init(maxBodyBytes: 5, routes: ["one"])]
+            try await store.write { [changed] writer in _ = try writer.save(changed, org: "a", sealed: nil) }
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
+            #expect(try compiledRoute(snapshot, "/a/one")?.edgeRules.ipFilters.isEmpty == true)
+            #expect(try compiledRoute(snapshot, "/a/one")?.edgeRulesSummary.maxBodyBytes == 5)
+            #expect(try compiledRoute(snapshot, "/a/two")?.edgeRulesSummary.maxBodyBytes == 10)
+
+            // A stored policy that does not compile (the admin API would have refused it) is left
+            // out and reported; the org's other policies still apply.
+            let broken = Policy(name: "broken", bindings: [.init(role: "no-such-role", subjects: ["user:x"])])
+            try await store.write { writer in _ = try writer.save(broken, org: "a", sealed: nil) }
+            snapshot = try await update(builder, from: store)
+            #expect(builder.withLockedValue { $0.lastSkippedPolicies.count } == 1)
+            #expect(try compiledRoute(snapshot, "/a/two")?.edgeRules.rateLimits.count == 1)
+
+            // Deleted policies take their rules with them.
+            try await store.write { writer in
+                for name in ["limits", "broken"] { _ = try writer.delete(ResourceKey(kind: .policy, org: "a", name: name)) }
+            }
+            snapshot = try await update(builder, from: store)
+            #expect(try compiledRoute(snapshot, "/a/one")?.edgeRulesSummary.isEmpty == true)
+            #expect(builder.withLockedValue { $0.lastSkippedPolicies.isEmpty })
         }
     }
 }

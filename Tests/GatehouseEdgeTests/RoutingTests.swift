@@ -58,11 +58,13 @@ import Testing
                 route("post", fn: "f", paths: ["/x"], methods: ["POST", "PUT"]),
             ])
         #expect(routeName(try decide(snapshot, "/acme/x", method: "PUT")) == "post")
-        guard case .methodNotAllowed(let allowed) = try decide(snapshot, "/acme/x", method: "DELETE") else {
+        guard case .methodNotAllowed(let allowed, let pathRoute) = try decide(snapshot, "/acme/x", method: "DELETE") else {
             Issue.record("expected 405")
             return
         }
         #expect(allowed == ["GET", "POST", "PUT"])
+        // The path's route comes along, for its CORS rules to answer preflights.
+        #expect(pathRoute?.name == "get")
     }
 
     @Test func unknownOrgOrPathIsNotFound() throws {

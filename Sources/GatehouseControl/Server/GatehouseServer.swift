@@ -44,7 +44,9 @@ public enum GatehouseServer {
             configuration: .init(
                 publicHost: publicAddress.host, publicPort: publicAddress.port,
                 plainHost: plainAddress?.host, plainPort: plainAddress?.port, tls: edgeTLS,
-                settings: EdgeSettings(maxBodyBytes: configuration.maxBodyBytes, logger: logger),
+                settings: EdgeSettings(
+                    maxBodyBytes: configuration.maxBodyBytes, logger: logger,
+                    trustedProxies: configuration.trustedProxyRanges),
                 shutdownGrace: .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000)),
                 upstreamTrustRoots: try devPaths.map { try NIOSSLCertificate.fromPEMFile($0.ca.path) } ?? []),
             group: group)
@@ -82,7 +84,7 @@ public enum GatehouseServer {
         let loginProviders = LoginProviders(store: store, sealer: sealer, client: httpClient)
         let snapshots = SnapshotService(
             store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory,
-            opaqueTokens: GitHubBearerTokens(providers: loginProviders), logger: logger)
+            opaqueTokens: GitHubBearerTokens(providers: loginProviders), roles: roles, logger: logger)
         try await snapshots.publishCurrent()
         let edgeAddresses = try await edge.bind()
         logger.notice(

@@ -1,6 +1,7 @@
 import GatehouseEdge
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import GatehouseStore
 
 /// Builds the edge's snapshots incrementally: it remembers the functions and routes it decoded
@@ -16,6 +17,7 @@ struct SnapshotBuilder {
     private var providers: [ResourceKey: (revision: Int64, value: IdentityProvider)] = [:]
     private var apiKeys: [ResourceKey: (revision: Int64, value: OrgAPIKey)] = [:]
     private var serviceAccounts: [ResourceKey: (revision: Int64, value: ServiceAccount)] = [:]
+    private var policies: [ResourceKey: (revision: Int64, value: Policy)] = [:]
     private var compiled: [String: Snapshot.CompiledOrg] = [:]
     /// Key caches outlive snapshots; Gatehouse's issuer joins once the control listener runs.
     private let registry: KeySetCacheRegistry
@@ -25,11 +27,17 @@ struct SnapshotBuilder {
 
     private let sessions: SessionDirectory?
     private let opaqueTokens: (any OpaqueTokenChecking)?
+    /// The built-in roles (or `--policies-dir`'s) the org policies compile against.
+    private let roles: RoleCatalog
 
-    init(registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil, opaqueTokens: (any OpaqueTokenChecking)? = nil) {
+    init(
+        registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil, opaqueTokens: (any OpaqueTokenChecking)? = nil,
+        roles: RoleCatalog = RoleFiles.builtin()
+    ) {
         self.registry = registry
         self.sessions = sessions
         self.opaqueTokens = opaqueTokens
+        self.roles = roles
     }
 
     /// Gatehouse's own issuer: its tokens become acceptable in every org, and it signs the
@@ -58,6 +66,7 @@ struct SnapshotBuilder {
         try Self.sync(&providers, with: reader, touched: &touched)
         try Self.sync(&apiKeys, with: reader, touched: &touched)
         try Self.sync(&serviceAccounts, with: reader, touched: &touched)
+        try Self.sync(&policies, with: reader, touched: &touched)
         if recompileAll {
             touched.formUnion(compiled.keys)
             recompileAll = false
@@ -69,6 +78,7 @@ struct SnapshotBuilder {
         var orgProviders: [String: [IdentityProvider]] = [:]
         var orgKeys: [String: [OrgAPIKey]] = [:]
         var orgAccounts: [String: [ServiceAccount]] = [:]
+        var orgPolicies: [String: [Policy]] = [:]
         for (key, entry) in functions where touched.contains(key.org) { orgFunctions[key.org, default: []].append(entry.value) }
         for (key, entry) in routes where touched.contains(key.org) { orgRoutes[key.org, default: []].append(entry.value) }
         for (key, entry) in providers where touched.contains(key.org) { orgProviders[key.org, default: []].append(entry.value) }
@@ -76,9 +86,11 @@ struct SnapshotBuilder {
         for (key, entry) in serviceAccounts where touched.contains(key.org) {
             orgAccounts[key.org, default: []].append(entry.value)
         }
+        for (key, entry) in policies where touched.contains(key.org) { orgPolicies[key.org, default: []].append(entry.value) }
         let environment = EdgeIdentityEnvironment(
             registry: registry, issuer: issuer, sessions: sessions, opaqueTokens: opaqueTokens)
         var skipped: [String] = []
+        var skippedPolicies: [String] = []
         for org in touched {
             let (functions, routes) = (orgFunctions[org] ?? [], orgRoutes[org] ?? [])
             guard !functions.isEmpty || !routes.isEmpty else {
@@ -90,16 +102,21 @@ struct SnapshotBuilder {
                 serviceAccounts: orgAccounts[org] ?? [],
                 routeAudiences: Set(routes.flatMap { $0.auth?.audiences ?? [] }), environment: environment,
                 skipped: &skipped)
-            compiled[org] = Snapshot.CompiledOrg(org: org, functions: functions, routes: routes, identity: identity)
+            let policy = OrgPolicy(org: org, documents: orgPolicies[org] ?? [], catalog: roles, skipped: &skippedPolicies)
+            compiled[org] = Snapshot.CompiledOrg(
+                org: org, functions: functions, routes: routes, identity: identity, policy: policy)
         }
         lastRecompiledOrgs = touched.count
         lastSkippedProviders = skipped
+        lastSkippedPolicies = skippedPolicies
         registry.retain(only: compiled.values.flatMap(\.identity.keySetCaches))
         return Snapshot(revision: revision, orgs: compiled)
     }
 
     /// Providers the last update could not trust, and why (logged by the snapshot service).
     private(set) var lastSkippedProviders: [String] = []
+    /// Policies the last update could not compile, and why (logged by the snapshot service).
+    private(set) var lastSkippedPolicies: [String] = []
 
     /// Brings `known` to the store's state for one kind; the orgs of documents that were
     /// added, changed or removed go into `touched`.

@@ -1,6 +1,7 @@
 import GatehouseEdge
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import GatehouseStore
 import Logging
 import NIOConcurrencyHelpers
@@ -21,14 +22,14 @@ final class SnapshotService: Service, Sendable {
 
     init(
         store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, sessions: SessionDirectory?,
-        opaqueTokens: (any OpaqueTokenChecking)? = nil, logger: Logger
+        opaqueTokens: (any OpaqueTokenChecking)? = nil, roles: RoleCatalog = RoleFiles.builtin(), logger: Logger
     ) {
         self.store = store
         self.edge = edge
         self.health = health
         self.keys = keys
         self.logger = logger
-        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions, opaqueTokens: opaqueTokens))
+        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions, opaqueTokens: opaqueTokens, roles: roles))
     }
 
     /// Gatehouse's issuer has started: recompile every org to trust its tokens.
@@ -59,6 +60,9 @@ final class SnapshotService: Service, Sendable {
         health.snapshotPublished(revision: snapshot.revision)
         for skipped in builder.withLockedValue({ $0.lastSkippedProviders }) {
             logger.warning("identity provider not trusted at the edge", metadata: ["reason": "\(skipped)"])
+        }
+        for skipped in builder.withLockedValue({ $0.lastSkippedPolicies }) {
+            logger.warning("policy not enforced at the edge", metadata: ["reason": "\(skipped)"])
         }
         // Newly trusted issuers get their keys now rather than on the first token's refresh.
         let keys = self.keys

@@ -1,9 +1,11 @@
+import GatehousePolicy
 import Logging
 import NIOCore
 import NIOSSL
 
 /// What the edge needs on one event loop: the current snapshot and the upstream pool. Only
-/// touched on its own loop, so the request path takes no locks.
+/// touched on its own loop, so the request path takes no locks (but the rate limiter's: limits
+/// hold for the process, and it is sharded so loops rarely meet).
 final class EdgeLoopState {
     var snapshot: Snapshot
     let pool: UpstreamPool
@@ -12,11 +14,14 @@ final class EdgeLoopState {
     let timeouts: DeadlineSweeper
     let identifiers = LoopIdentifiers()
     let authenticator = EdgeAuthenticator()
+    /// Shared by every loop of the edge.
+    let rateLimiter: RateLimiter
 
-    init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings) {
+    init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings, rateLimiter: RateLimiter) {
         self.snapshot = snapshot
         self.pool = pool
         self.settings = settings
+        self.rateLimiter = rateLimiter
         self.timeouts = DeadlineSweeper(eventLoop: pool.eventLoop)
     }
 }
@@ -24,10 +29,14 @@ final class EdgeLoopState {
 public struct EdgeSettings: Sendable {
     public var maxBodyBytes: Int
     public var logger: Logger
+    /// Proxies in front of the edge (`--trusted-proxies`): only their `X-Forwarded-For` entries
+    /// are believed when IP rules and rate limits look for the client's address.
+    public var trustedProxies: [IPRange]
 
-    public init(maxBodyBytes: Int, logger: Logger) {
+    public init(maxBodyBytes: Int, logger: Logger, trustedProxies: [IPRange] = []) {
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
+        self.trustedProxies = trustedProxies
     }
 }
 
@@ -35,7 +44,7 @@ public struct EdgeSettings: Sendable {
 public final class EdgeLoops: Sendable {
     private let states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>]
 
-    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: UpstreamTLS) {
+    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: UpstreamTLS, rateLimiter: RateLimiter) {
         var states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>] = [:]
         for loop in group.makeIterator() {
             // NIOLoopBound's initializer must run on the loop; build the state there.
@@ -43,7 +52,7 @@ public final class EdgeLoops: Sendable {
                 NIOLoopBound(
                     EdgeLoopState(
                         snapshot: .empty, pool: UpstreamPool(eventLoop: loop, tls: upstreamTLS),
-                        settings: settings), eventLoop: loop)
+                        settings: settings, rateLimiter: rateLimiter), eventLoop: loop)
             }.wait()
             states[ObjectIdentifier(loop)] = bound
         }

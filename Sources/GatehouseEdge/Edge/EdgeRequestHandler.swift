@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -37,6 +38,12 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         var pendingBytes = 0
         var upstreamHead: HTTPRequestHead?
         var bodyBytes = 0
+        /// The route's own body limit (its request limits), besides the edge's global one.
+        var policyBodyLimit = Int.max
+        /// Resolved when a rule of the route needs it (see `EdgeRulesSummary`).
+        var clientAddress: IPAddress?
+        /// CORS and `RateLimit-*` fields for the response, the function's or the edge's.
+        var edgeFields: [(String, String)] = []
         var requestEnded = false
         var responseStarted = false
         /// The exchange is over for the upstream: response done, failed, or answered by the edge.
@@ -125,20 +132,54 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         switch state.snapshot.route(host: host.map { Substring($0) }, target: target, method: head.method.rawValue) {
         case .notFound(let reason):
             respond(.notFound(reason), to: exchange)
-        case .methodNotAllowed(let allowed):
+        case .methodNotAllowed(let allowed, let route):
+            // A preflight is the CORS policy's to answer, whether or not the route takes OPTIONS.
+            if let route, route.edgeRules.cors != nil, EdgePolicyCheck.isPreflight(head) {
+                exchange.route = route
+                guard passesEdgeRules(head, route: route, exchange: exchange, context: context) else { return }
+            }
             respond(
                 .methodNotAllowed(head.method.rawValue, allowed: allowed), to: exchange,
                 extraHeaders: [("allow", allowed.joined(separator: ", "))])
         case .route(let route, let parameters, let relativePath):
+            exchange.route = route
+            if !route.edgeRulesSummary.isEmpty, !passesEdgeRules(head, route: route, exchange: exchange, context: context) {
+                return
+            }
             if let length = head.headers.first(name: "content-length").flatMap { Int($0) }, length > state.settings.maxBodyBytes {
                 respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
                 return
             }
-            exchange.route = route
             let request = RoutedRequest(head: head, route: route, parameters: parameters, relativePath: relativePath, target: target)
             let authentication = state.authenticator.authenticate(
                 head.headers, rules: route.auth, identity: route.identity, now: Date())
             proceed(request, authentication, exchange: exchange, context: context)
+        }
+    }
+
+    /// The route's IP rules, CORS and request limits (`EdgePolicyCheck`), before authentication:
+    /// false when the edge has answered in the function's place.
+    private func passesEdgeRules(
+        _ head: HTTPRequestHead, route: CompiledRoute, exchange: Exchange, context: ChannelHandlerContext
+    ) -> Bool {
+        let summary = route.edgeRulesSummary
+        if summary.needsClientAddress {
+            exchange.clientAddress = ClientAddress.resolve(
+                peer: context.channel.remoteAddress, headers: head.headers, trustedProxies: state.settings.trustedProxies)
+        }
+        exchange.policyBodyLimit = summary.maxBodyBytes ?? .max
+        switch EdgePolicyCheck.check(head, rules: route.edgeRules, clientAddress: exchange.clientAddress) {
+        case .proceed(let corsHeaders):
+            exchange.edgeFields = corsHeaders
+            return true
+        case .preflight(let corsHeaders):
+            let responseHead = EdgeResponse.noContent(
+                requestId: exchange.requestId, version: exchange.version, extraHeaders: corsHeaders)
+            answer(responseHead, body: nil, exchange: exchange, closeAfter: false)
+            return false
+        case .refuse(let refusal):
+            respond(refusal.problem, to: exchange, extraHeaders: refusal.headers, closeAfter: refusal.closeAfter)
+            return false
         }
     }
 
@@ -206,6 +247,18 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         let (head, route, parameters, relativePath, target) = (
             request.head, request.route, request.parameters, request.relativePath, request.target
         )
+        if !route.edgeRules.rateLimits.isEmpty {
+            switch RateLimitCheck.check(
+                route.edgeRules.rateLimits, route: route, caller: caller?.0, clientAddress: exchange.clientAddress,
+                limiter: state.rateLimiter, now: NIODeadline.now().uptimeNanoseconds)
+            {
+            case .allowed(let headers):
+                exchange.edgeFields += headers
+            case .refused(let refusal):
+                respond(refusal.problem, to: exchange, extraHeaders: refusal.headers)
+                return
+            }
+        }
         let upstream = route.upstream
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
@@ -270,13 +323,14 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     private func requestBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         guard let exchange, !exchange.finished else { return }
         exchange.bodyBytes += buffer.readableBytes
-        if exchange.bodyBytes > state.settings.maxBodyBytes {
+        let limit = min(state.settings.maxBodyBytes, exchange.policyBodyLimit)
+        if exchange.bodyBytes > limit {
             if exchange.responseStarted {
                 abandon(exchange)
                 context.close(promise: nil)
             } else {
                 closeUpstream(exchange)
-                respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
+                respond(.payloadTooLarge(limit: limit), to: exchange, closeAfter: true)
             }
             return
         }
@@ -311,7 +365,10 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             armTimer(exchange)
             // NIO's HTTP/2-to-HTTP/1 codec labels responses 1.1; `Via` must say what was spoken.
             let received = exchange.upstream?.isStream == true ? HTTPVersion.http2 : head.version
-            let headers = ProxyHeaders.downstreamResponse(head.headers, requestId: exchange.requestId, receivedVersion: received)
+            var headers = ProxyHeaders.downstreamResponse(head.headers, requestId: exchange.requestId, receivedVersion: received)
+            if !exchange.edgeFields.isEmpty {
+                headers.applyEdgeFields(exchange.edgeFields, edgeOwnsCORS: exchange.route?.edgeRules.cors != nil)
+            }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: head.status, headers: headers))), promise: nil)
         case .body(let buffer):
             armTimer(exchange)
@@ -395,24 +452,31 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         _ problem: Problem, to exchange: Exchange, extraHeaders: [(String, String)] = [], closeAfter: Bool = false
     ) {
         guard let context, !exchange.responseStarted else { return }
-        exchange.finished = true
-        state.timeouts.unwatch(exchange)
         log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
-        var extra = extraHeaders
+        // The CORS fields let a browser show the problem to the page that caused it.
+        var extra = extraHeaders + exchange.edgeFields
         // Closing a connection mid-request body is the only way to stop an oversized upload on
         // HTTP/1.1; on HTTP/2 closing the stream channel resets just that stream.
         if closeAfter && !isHTTP2 { extra.append(("connection", "close")) }
         let (head, body) = EdgeResponse.problem(
             problem, requestId: exchange.requestId, version: exchange.version, extraHeaders: extra,
             allocator: context.channel.allocator)
+        answer(head, body: body, exchange: exchange, closeAfter: closeAfter)
+    }
+
+    /// Ends `exchange` with a response the edge wrote itself.
+    private func answer(_ head: HTTPResponseHead, body: ByteBuffer?, exchange: Exchange, closeAfter: Bool) {
+        guard !exchange.responseStarted else { return }
+        exchange.finished = true
+        state.timeouts.unwatch(exchange)
         write(head, body: body, closeAfter: closeAfter || (!exchange.requestEnded && isHTTP2))
         setClientReading(true)
     }
 
-    private func write(_ head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
+    private func write(_ head: HTTPResponseHead, body: ByteBuffer?, closeAfter: Bool) {
         guard let context else { return }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         if closeAfter {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -18,6 +18,14 @@ enum EdgeResponse {
         return (HTTPResponseHead(version: version, status: .init(statusCode: problem.status), headers: headers), body)
     }
 
+    /// A 204 (CORS preflights): no body and, as RFC 9110 requires of a 204, no Content-Length.
+    static func noContent(requestId: String, version: HTTPVersion, extraHeaders: [(String, String)]) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "x-request-id", value: requestId)
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        return HTTPResponseHead(version: version, status: .noContent, headers: headers)
+    }
+
     static func health(revision: Int64, requestId: String, version: HTTPVersion, allocator: ByteBufferAllocator)
         -> (HTTPResponseHead, ByteBuffer)
     {

@@ -1,3 +1,4 @@
+import GatehousePolicy
 import Logging
 import NIOCore
 import NIOExtras
@@ -56,7 +57,9 @@ public final class EdgeServer: Service, Sendable {
         self.tlsContext = try NIOSSLContext(configuration: configuration.tls)
         self.loops = EdgeLoops(
             group: group, settings: configuration.settings,
-            upstreamTLS: try UpstreamTLS(extraRoots: configuration.upstreamTrustRoots))
+            upstreamTLS: try UpstreamTLS(extraRoots: configuration.upstreamTrustRoots),
+            // One for the process: a limit of 100 requests per second is 100, not 100 per loop.
+            rateLimiter: RateLimiter())
         self.quiescing = [ServerQuiescingHelper(group: group), ServerQuiescingHelper(group: group)]
     }
 

@@ -1,5 +1,6 @@
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 
 /// A route as the edge uses it: everything needed to forward a request, resolved at snapshot
 /// build time so the request path does no lookups beyond the route table.
@@ -25,10 +26,14 @@ public final class CompiledRoute: Sendable {
     let identity: OrgIdentity
     /// The `aud` of the identity tokens this route's function receives.
     let functionAudience: FunctionAudience
+    /// What the org's policies enforce on this route (IP rules, CORS, request and rate limits).
+    public let edgeRules: RouteEdgeRules
+    /// What the request path needs to know about `edgeRules` without walking them.
+    let edgeRulesSummary: EdgeRulesSummary
 
     public init(
         route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String,
-        identity: OrgIdentity
+        identity: OrgIdentity, edgeRules: RouteEdgeRules = .none
     ) {
         self.org = org
         self.name = route.name
@@ -49,6 +54,8 @@ public final class CompiledRoute: Sendable {
         self.auth = route.auth.map(RouteAuthRules.init) ?? .open
         self.identity = identity
         self.functionAudience = FunctionAudience(org: org, function: function.name)
+        self.edgeRules = edgeRules
+        self.edgeRulesSummary = EdgeRulesSummary(edgeRules)
     }
 
     public func allows(method: String) -> Bool { methods.isEmpty || methods.contains(method) }

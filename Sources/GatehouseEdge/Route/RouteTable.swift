@@ -25,8 +25,9 @@ public struct RouteTable: Sendable {
 
     public enum Match {
         case found(CompiledRoute, parameters: [Substring])
-        /// Some route has this path, none this method.
-        case methodNotAllowed(allowed: [String])
+        /// Some route has this path, none this method. `route` is the most specific route of
+        /// the path: its CORS rules answer preflights even when it does not list `OPTIONS`.
+        case methodNotAllowed(allowed: [String], route: CompiledRoute?)
         case notFound
     }
 
@@ -35,42 +36,43 @@ public struct RouteTable: Sendable {
         var captured: [Substring] = []
         captured.reserveCapacity(4)
         var allowed: Set<String> = []
-        var sawPath = false
-        if let route = search(root, segments[...], method: method, captured: &captured, allowed: &allowed, sawPath: &sawPath) {
+        var pathRoute: CompiledRoute?
+        if let route = search(root, segments[...], method: method, captured: &captured, allowed: &allowed, pathRoute: &pathRoute) {
             return .found(route, parameters: captured)
         }
-        guard sawPath else { return .notFound }
-        return .methodNotAllowed(allowed: allowed.sorted())
+        guard let pathRoute else { return .notFound }
+        return .methodNotAllowed(allowed: allowed.sorted(), route: pathRoute)
     }
 
     private func search(
         _ node: Node, _ rest: ArraySlice<Substring>, method: String,
-        captured: inout [Substring], allowed: inout Set<String>, sawPath: inout Bool
+        captured: inout [Substring], allowed: inout Set<String>, pathRoute: inout CompiledRoute?
     ) -> CompiledRoute? {
         guard let segment = rest.first else {
-            if let route = pick(node.terminal, method: method, allowed: &allowed, sawPath: &sawPath) { return route }
-            return pick(node.wildcard, method: method, allowed: &allowed, sawPath: &sawPath)
+            if let route = pick(node.terminal, method: method, allowed: &allowed, pathRoute: &pathRoute) { return route }
+            return pick(node.wildcard, method: method, allowed: &allowed, pathRoute: &pathRoute)
         }
         let tail = rest.dropFirst()
         if let next = node.literals[String(segment)],
-            let route = search(next, tail, method: method, captured: &captured, allowed: &allowed, sawPath: &sawPath)
+            let route = search(next, tail, method: method, captured: &captured, allowed: &allowed, pathRoute: &pathRoute)
         {
             return route
         }
         if let next = node.parameter, !segment.isEmpty {
             captured.append(segment)
-            if let route = search(next, tail, method: method, captured: &captured, allowed: &allowed, sawPath: &sawPath) {
+            if let route = search(next, tail, method: method, captured: &captured, allowed: &allowed, pathRoute: &pathRoute) {
                 return route
             }
             captured.removeLast()
         }
-        return pick(node.wildcard, method: method, allowed: &allowed, sawPath: &sawPath)
+        return pick(node.wildcard, method: method, allowed: &allowed, pathRoute: &pathRoute)
     }
 
-    private func pick(_ routes: [CompiledRoute], method: String, allowed: inout Set<String>, sawPath: inout Bool) -> CompiledRoute? {
+    private func pick(_ routes: [CompiledRoute], method: String, allowed: inout Set<String>, pathRoute: inout CompiledRoute?) -> CompiledRoute? {
         for route in routes {
             if route.allows(method: method) { return route }
-            sawPath = true
+            // The search goes most specific first: the first route seen is the path's.
+            if pathRoute == nil { pathRoute = route }
             allowed.formUnion(route.methods)
         }
         return nil

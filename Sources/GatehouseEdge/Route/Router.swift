@@ -3,7 +3,8 @@ import GatehouseModel
 /// Where a request goes: the edge's routing decision over one snapshot.
 enum RoutingDecision {
     case route(CompiledRoute, parameters: [Substring], relativePath: Substring)
-    case methodNotAllowed(allowed: [String])
+    /// `route`: the path's most specific route, for its CORS preflights.
+    case methodNotAllowed(allowed: [String], route: CompiledRoute?)
     case notFound(String)
 }
 
@@ -24,8 +25,8 @@ extension Snapshot {
         switch match {
         case .found(let route, let parameters):
             return .route(route, parameters: parameters, relativePath: target.rawSuffix(from: consumed))
-        case .methodNotAllowed(let allowed):
-            return .methodNotAllowed(allowed: allowed)
+        case .methodNotAllowed(let allowed, let route):
+            return .methodNotAllowed(allowed: allowed, route: route)
         case .notFound:
             return .notFound("no route matches this request")
         }

@@ -1,4 +1,5 @@
 import GatehouseModel
+import GatehousePolicy
 
 /// Everything the edge needs to answer a request, compiled from the store at one revision.
 /// Immutable: a configuration change builds a new snapshot off the request path and the edge
@@ -67,10 +68,13 @@ public final class Snapshot: Sendable {
 
         /// The org's identity; its routes check callers against it.
         public let identity: OrgIdentity
+        /// The org's policies; each route carries the edge rules that apply to it.
+        public let policy: OrgPolicy?
 
-        public init(org: String, functions: [Function], routes: [Route], identity: OrgIdentity? = nil) {
+        public init(org: String, functions: [Function], routes: [Route], identity: OrgIdentity? = nil, policy: OrgPolicy? = nil) {
             let identity = identity ?? .empty(org: org)
             self.identity = identity
+            self.policy = policy
             var upstreams: [String: (Function, UpstreamURL)] = [:]
             for function in functions {
                 guard let http = function.http, let upstream = try? UpstreamURL(parsing: http.url, field: "http.url") else {
@@ -84,11 +88,13 @@ public final class Snapshot: Sendable {
             var count = 0
             for route in routes {
                 guard let (function, upstream) = upstreams[route.function] else { continue }
+                // Once per route, shared by its paths: the request path never looks rules up by name.
+                let edgeRules = policy?.edgeRules(forRoute: route.name) ?? .none
                 for raw in route.paths {
                     guard let pattern = try? PathPattern(parsing: raw, field: "") else { continue }
                     let compiled = CompiledRoute(
                         route: route, org: org, function: function, upstream: upstream, pattern: pattern, rawPattern: raw,
-                        identity: identity)
+                        identity: identity, edgeRules: edgeRules)
                     count += 1
                     let hosts = route.hostList
                     if hosts.isEmpty {
