@@ -141,6 +141,10 @@ extension Problem {
         Problem(slug: "rate-limited", title: "Too Many Requests", status: 429, detail: detail)
     }
 
+    public static func quotaExceeded(_ detail: String) -> Problem {
+        Problem(slug: "quota-exceeded", title: "Too Many Requests", status: 429, detail: detail)
+    }
+
     public static func headersTooLarge(limit: Int) -> Problem {
         Problem(
             slug: "headers-too-large", title: "Request Header Fields Too Large", status: 431,

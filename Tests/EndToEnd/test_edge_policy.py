@@ -337,3 +337,77 @@ def test_rate_limit_accuracy_under_concurrent_clients(gh, upstream):
     # than `seconds`: allow 0.05 s of rate (5 requests) for it, plus 1 for GCRA admitting at
     # both ends of the span.
     assert counts["accepted"] <= rate * seconds + burst + 5 + 1, counts
+
+
+# --- quotas ----------------------------------------------------------------------------------
+
+
+def test_quotas_count_per_caller_or_org_and_answer_quota_exceeded(gh, upstream):
+    org = _org(gh, upstream, {"keys": {"paths": ["/keys"], "auth": {"mode": "api-key"}}, "open": {"paths": ["/open"]}})
+    keys = [check(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": n}), 201).json()["key"] for n in ("one", "two")]
+    _policy(gh, org, {"quotas": [
+        {"name": "per-caller", "requests": 2, "period": "day", "key": "principal", "routes": ["keys"]},
+        {"name": "whole-org", "requests": 5, "period": "month", "key": "org"}]})
+    with gh.client("h2") as c:
+        for _ in range(2):
+            check(c.get(f"/{org}/keys", headers={"X-Api-Key": keys[0]}), 200)
+        before = _received(upstream)
+        r = c.get(f"/{org}/keys", headers={"X-Api-Key": keys[0]})
+        doc = assert_problem(r, 429, "quota-exceeded")
+        assert "per-caller" in doc["detail"] and "daily" in doc["detail"], doc
+        assert 1 <= int(r.headers["retry-after"]) <= 86_400
+        assert _function_calls_since(upstream, before) == 0, "a request over quota reached the function"
+        # The other key has its own daily count; both count toward the org's monthly 5.
+        check(c.get(f"/{org}/keys", headers={"X-Api-Key": keys[1]}), 200)
+        check(c.get(f"/{org}/open"), 200)
+        check(c.get(f"/{org}/open"), 200)
+        doc = assert_problem(c.get(f"/{org}/open"), 429, "quota-exceeded")
+        assert "whole-org" in doc["detail"] and "monthly" in doc["detail"], doc
+        # A refused request used no quota: the other key's second daily request is refused by the org's.
+        assert_problem(c.get(f"/{org}/keys", headers={"X-Api-Key": keys[1]}), 429, "quota-exceeded")
+
+
+def test_quota_counts_survive_a_restart_and_a_crash(gatehouse_factory, upstream):
+    gh = gatehouse_factory(name="gatehouse-quota")
+    org = _org(gh, upstream, {"r": {"paths": ["/r"]}})
+    _policy(gh, org, {"quotas": [{"name": "daily", "requests": 6, "period": "day", "key": "org"}]})
+
+    def spend(n: int) -> None:
+        with gh.client("h2") as c:
+            for _ in range(n):
+                check(c.get(f"/{org}/r"), 200)
+
+    spend(2)
+    assert gh.terminate(timeout=20) == 0  # a clean stop saves what was counted
+    gh.start()
+    spend(2)
+    time.sleep(2.5)  # counts are saved every second: after a crash at most that much is lost
+    gh.kill9()
+    gh.start()
+    spend(2)
+    with gh.client("h2") as c:
+        assert_problem(c.get(f"/{org}/r"), 429, "quota-exceeded")
+
+
+# --- invoke permission -----------------------------------------------------------------------
+
+
+def test_a_route_may_require_functions_invoke_from_the_orgs_policies(gh, upstream):
+    org = _org(gh, upstream, {"guarded": {"paths": ["/guarded"], "auth": {"accept": ["api-key"], "requireInvokePermission": True}},
+                              "plain": {"paths": ["/plain"], "auth": {"accept": ["api-key"]}}})
+    keys = {n: check(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": n}), 201).json()["key"] for n in ("caller", "other")}
+    with gh.client("h2") as c:
+        # No policy yet: no one holds functions:invoke.
+        before = _received(upstream)
+        doc = assert_problem(c.get(f"/{org}/guarded", headers={"X-Api-Key": keys["caller"]}), 403, "forbidden")
+        assert "functions:invoke" in doc["detail"], doc
+        assert _function_calls_since(upstream, before) == 0
+        _policy(gh, org, {"bindings": [{"role": "invoker", "subjects": ["api-key:caller"]}]})
+        check(c.get(f"/{org}/guarded", headers={"X-Api-Key": keys["caller"]}), 200)
+        assert_problem(c.get(f"/{org}/guarded", headers={"X-Api-Key": keys["other"]}), 403, "forbidden")
+        # A route that does not ask lets any authenticated caller through, as before.
+        check(c.get(f"/{org}/plain", headers={"X-Api-Key": keys["other"]}), 200)
+    # Only with an authenticated method: on a route anyone may call it would mean nothing.
+    problem = assert_problem(gh.api("PUT", f"/v1/orgs/{org}/routes/open", {
+        "function": "fn", "paths": ["/open"], "auth": {"mode": "none", "requireInvokePermission": True}}), 400)
+    assert problem["field"] == "auth.requireInvokePermission", problem

@@ -59,3 +59,19 @@ import Testing
         #expect(counter.count == 1)
     }
 }
+
+@Suite struct QuotaWindowTests {
+    /// The integer calendar agrees with Foundation's for every day of 1969–2101.
+    @Test func monthsAgreeWithFoundationsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let quota = CompiledQuota(id: "q", name: "q", requests: 1, period: .month, key: .org)
+        for day in stride(from: Int64(-365), to: 48_000, by: 7) {
+            let now = day * 86_400 + 43_210
+            let expected = calendar.dateInterval(of: .month, for: Date(timeIntervalSince1970: TimeInterval(now)))!
+            let window = quota.window(at: now)
+            #expect(window.start == Int64(expected.start.timeIntervalSince1970))
+            #expect(window.end == Int64(expected.end.timeIntervalSince1970))
+        }
+    }
+}

@@ -20,9 +20,8 @@ struct AdminAuthorizer: Sendable {
     func orgPolicy(_ org: String) async throws -> OrgPolicy {
         let catalog = self.catalog
         let stored = try await store.read { try $0.resources(Policy.self, org: org, after: nil, limit: nil) }
-        let roleNames = Set(stored.flatMap { ($0.roles ?? []).map(\.name) })
-        let compiled = stored.compactMap { try? CompiledPolicy($0, org: org, catalog: catalog, orgRoleNames: roleNames) }
-        return OrgPolicy(org: org, policies: compiled, catalog: catalog)
+        var skipped: [String] = []
+        return OrgPolicy(org: org, documents: stored, catalog: catalog, skipped: &skipped)
     }
 
     /// Whether `subjects` may do `action` on `resource` in `org`, and the rule that decided.

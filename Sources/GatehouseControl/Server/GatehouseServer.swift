@@ -86,6 +86,7 @@ public enum GatehouseServer {
             store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory,
             opaqueTokens: GitHubBearerTokens(providers: loginProviders), roles: roles, logger: logger)
         try await snapshots.publishCurrent()
+        try await QuotaPersistence.load(into: edge.quotaCounter, from: store)
         let edgeAddresses = try await edge.bind()
         logger.notice(
             "edge listening",
@@ -146,6 +147,8 @@ public enum GatehouseServer {
             // Shut down in reverse order: the listeners drain first, then snapshots stop.
             services: [
                 .init(service: snapshots), .init(service: SigningKeyRotation(slot: issuerSlot, logger: logger)),
+                // Stops after the listeners have drained, so its last save holds every count.
+                .init(service: QuotaPersistence(counter: edge.quotaCounter, store: store, logger: logger)),
                 .init(service: ListenersService(edge: edge, control: control)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -16,12 +16,14 @@ final class EdgeLoopState {
     let authenticator = EdgeAuthenticator()
     /// Shared by every loop of the edge.
     let rateLimiter: RateLimiter
+    let quotaCounter: QuotaCounter
 
-    init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings, rateLimiter: RateLimiter) {
+    init(snapshot: Snapshot, pool: UpstreamPool, settings: EdgeSettings, rateLimiter: RateLimiter, quotaCounter: QuotaCounter) {
         self.snapshot = snapshot
         self.pool = pool
         self.settings = settings
         self.rateLimiter = rateLimiter
+        self.quotaCounter = quotaCounter
         self.timeouts = DeadlineSweeper(eventLoop: pool.eventLoop)
     }
 }
@@ -44,7 +46,10 @@ public struct EdgeSettings: Sendable {
 public final class EdgeLoops: Sendable {
     private let states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>]
 
-    init(group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: UpstreamTLS, rateLimiter: RateLimiter) {
+    init(
+        group: any EventLoopGroup, settings: EdgeSettings, upstreamTLS: UpstreamTLS, rateLimiter: RateLimiter,
+        quotaCounter: QuotaCounter
+    ) {
         var states: [ObjectIdentifier: NIOLoopBound<EdgeLoopState>] = [:]
         for loop in group.makeIterator() {
             // NIOLoopBound's initializer must run on the loop; build the state there.
@@ -52,7 +57,7 @@ public final class EdgeLoops: Sendable {
                 NIOLoopBound(
                     EdgeLoopState(
                         snapshot: .empty, pool: UpstreamPool(eventLoop: loop, tls: upstreamTLS),
-                        settings: settings, rateLimiter: rateLimiter), eventLoop: loop)
+                        settings: settings, rateLimiter: rateLimiter, quotaCounter: quotaCounter), eventLoop: loop)
             }.wait()
             states[ObjectIdentifier(loop)] = bound
         }

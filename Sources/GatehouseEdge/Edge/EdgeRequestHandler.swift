@@ -247,6 +247,16 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         let (head, route, parameters, relativePath, target) = (
             request.head, request.route, request.parameters, request.relativePath, request.target
         )
+        if let authorizer = route.invokeAuthorizer {
+            let decision = authorizer.decide(
+                subjects: caller?.0.policySubjects ?? [], resource: "functions", action: "invoke")
+            guard decision.allowed else {
+                respond(
+                    .forbidden("calling this route needs functions:invoke in org '\(route.org)': \(decision.rule)"),
+                    to: exchange)
+                return
+            }
+        }
         if !route.edgeRules.rateLimits.isEmpty {
             switch RateLimitCheck.check(
                 route.edgeRules.rateLimits, route: route, caller: caller?.0, clientAddress: exchange.clientAddress,
@@ -258,6 +268,14 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
                 respond(refusal.problem, to: exchange, extraHeaders: refusal.headers)
                 return
             }
+        }
+        if !route.edgeRules.quotas.isEmpty,
+            let refusal = QuotaCheck.check(
+                route.edgeRules.quotas, route: route, caller: caller?.0, counter: state.quotaCounter,
+                now: Int64(Date().timeIntervalSince1970))
+        {
+            respond(refusal.problem, to: exchange, extraHeaders: refusal.headers)
+            return
         }
         let upstream = route.upstream
         let forwarding = ProxyHeaders.Forwarding(

@@ -51,6 +51,9 @@ public final class EdgeServer: Service, Sendable {
     private let tlsContext: NIOSSLContext
     private var logger: Logger { configuration.settings.logger }
 
+    /// Every quota's count; the control plane loads and saves it (`QuotaPersistence`).
+    public let quotaCounter = QuotaCounter()
+
     public init(configuration: Configuration, group: any EventLoopGroup) throws {
         self.configuration = configuration
         self.group = group
@@ -59,7 +62,7 @@ public final class EdgeServer: Service, Sendable {
             group: group, settings: configuration.settings,
             upstreamTLS: try UpstreamTLS(extraRoots: configuration.upstreamTrustRoots),
             // One for the process: a limit of 100 requests per second is 100, not 100 per loop.
-            rateLimiter: RateLimiter())
+            rateLimiter: RateLimiter(), quotaCounter: quotaCounter)
         self.quiescing = [ServerQuiescingHelper(group: group), ServerQuiescingHelper(group: group)]
     }
 

@@ -30,10 +30,12 @@ public final class CompiledRoute: Sendable {
     public let edgeRules: RouteEdgeRules
     /// What the request path needs to know about `edgeRules` without walking them.
     let edgeRulesSummary: EdgeRulesSummary
+    /// The org's authorizer when the route requires `functions:invoke` of its callers.
+    let invokeAuthorizer: Authorizer?
 
     public init(
         route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String,
-        identity: OrgIdentity, edgeRules: RouteEdgeRules = .none
+        identity: OrgIdentity, edgeRules: RouteEdgeRules = .none, invokeAuthorizer: Authorizer? = nil
     ) {
         self.org = org
         self.name = route.name
@@ -56,6 +58,7 @@ public final class CompiledRoute: Sendable {
         self.functionAudience = FunctionAudience(org: org, function: function.name)
         self.edgeRules = edgeRules
         self.edgeRulesSummary = EdgeRulesSummary(edgeRules)
+        self.invokeAuthorizer = invokeAuthorizer
     }
 
     public func allows(method: String) -> Bool { methods.isEmpty || methods.contains(method) }

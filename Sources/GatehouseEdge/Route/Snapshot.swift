@@ -90,11 +90,15 @@ public final class Snapshot: Sendable {
                 guard let (function, upstream) = upstreams[route.function] else { continue }
                 // Once per route, shared by its paths: the request path never looks rules up by name.
                 let edgeRules = policy?.edgeRules(forRoute: route.name) ?? .none
+                // An org without policies grants no one `functions:invoke`.
+                let invokeAuthorizer =
+                    route.auth?.requireInvokePermission == true
+                    ? policy?.authorizer ?? Authorizer(roles: [], bindings: []) : nil
                 for raw in route.paths {
                     guard let pattern = try? PathPattern(parsing: raw, field: "") else { continue }
                     let compiled = CompiledRoute(
                         route: route, org: org, function: function, upstream: upstream, pattern: pattern, rawPattern: raw,
-                        identity: identity, edgeRules: edgeRules)
+                        identity: identity, edgeRules: edgeRules, invokeAuthorizer: invokeAuthorizer)
                     count += 1
                     let hosts = route.hostList
                     if hosts.isEmpty {

@@ -11,14 +11,22 @@ public struct CompiledQuota: Sendable, Equatable {
     public let period: Policy.QuotaRule.Period
     public let key: Policy.QuotaRule.Key
 
-    /// The period `now` falls in: its start and end, in seconds since 1970 (UTC calendar).
-    public func window(at now: Date) -> (start: Int64, end: Int64) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let unit: Calendar.Component = period == .day ? .day : .month
-        let interval = calendar.dateInterval(of: unit, for: now)!
-        return (Int64(interval.start.timeIntervalSince1970), Int64(interval.end.timeIntervalSince1970))
+    /// The period `now` (seconds since 1970) falls in: its start and end (UTC calendar).
+    /// Integer arithmetic, not `Calendar`: it runs on every request of a route with a quota.
+    public func window(at now: Int64) -> (start: Int64, end: Int64) {
+        let day = now >= 0 ? now / 86_400 : (now - 86_399) / 86_400
+        switch period {
+        case .day:
+            return (day * 86_400, (day + 1) * 86_400)
+        case .month:
+            let (year, month) = CivilDate.yearMonth(ofDay: day)
+            let start = CivilDate.day(year: year, month: month, day: 1)
+            let end = month == 12 ? CivilDate.day(year: year + 1, month: 1, day: 1) : CivilDate.day(year: year, month: month + 1, day: 1)
+            return (start * 86_400, end * 86_400)
+        }
     }
+
+    public func window(at now: Date) -> (start: Int64, end: Int64) { window(at: Int64(now.timeIntervalSince1970.rounded(.down))) }
 }
 
 /// What one quota's count is kept under: a SHA-256 of the rule, the counted value (an org, a
@@ -56,4 +64,27 @@ public struct QuotaDecision: Sendable, Equatable {
     public let remaining: Int64
     /// Seconds until the period ends and the count starts over (at least 1).
     public let resetSeconds: Int64
+}
+
+/// Days since 1970-01-01 and proleptic Gregorian dates, both ways (H. Hinnant's algorithms).
+enum CivilDate {
+    static func yearMonth(ofDay days: Int64) -> (year: Int64, month: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month)
+    }
+
+    static func day(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
 }
