@@ -118,6 +118,30 @@ import Testing
         }
     }
 
+    /// The isolation suite found `//v1/...` served without a credential (the router skips empty
+    /// segments, the authentication check did not) and `/v1/orgs//other` read as the collection.
+    @Test func nonCanonicalPathsAreRefusedBeforeAnyCheck() async throws {
+        try await AdminAPIHarness.run { api in
+            try await Self.setUp(api)
+            let created = try await api.expect(201, .post, "/v1/orgs/acme/api-keys", #"{"name":"bot"}"#)
+            let key = try #require(created.json["key"] as? String)
+            for path in ["//v1/orgs", "//v1/orgs/other/functions", "/v1//orgs", "/v1/orgs//other/functions", "/v1/orgs/./other",
+                "/v1/orgs/acme/../other/functions", "//v1/signing-keys"]
+            {
+                try await api.expect(400, .get, path, bearer: nil)
+                try await api.expect(400, .get, path, bearer: key)
+            }
+            try await api.expect(400, .post, "//v1/orgs", #"{"name":"anon"}"#, bearer: nil)
+            try await api.expect(404, .get, "/v1/orgs/made-anonymously")
+            // A trailing slash reads the same everywhere and stays allowed.
+            try await api.expect(200, .get, "/v1/orgs/acme/functions/", bearer: key)
+            try await api.expect(401, .get, "/v1/orgs/acme/functions/", bearer: nil)
+        }
+        #expect(CanonicalPathMiddleware<AdminRequestContext>.problem(with: "/v1/orgs/acme/") == nil)
+        #expect(CanonicalPathMiddleware<AdminRequestContext>.problem(with: "/") == nil)
+        #expect(CanonicalPathMiddleware<AdminRequestContext>.problem(with: "/a//b") != nil)
+    }
+
     @Test func pathsNamingOrgs() {
         #expect(AdminAccess.org(inPath: "/v1/orgs/acme/functions/x") == "acme")
         #expect(AdminAccess.org(inPath: "/v1/orgs/acme") == "acme")

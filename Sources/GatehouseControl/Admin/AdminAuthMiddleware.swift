@@ -16,7 +16,10 @@ struct AdminAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/v1/") || path == "/v1", !Self.publicPaths.contains(path) else {
+        // By the first non-empty segment, as the router reads it (`CanonicalPathMiddleware`
+        // refuses other spellings first; this holds without it too).
+        let first = path.split(separator: "/").first
+        guard first == "v1", !Self.publicPaths.contains(path) else {
             return try await next(request, context)
         }
         let authorizations = request.headers[values: .authorization]

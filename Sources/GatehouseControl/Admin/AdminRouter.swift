@@ -26,6 +26,7 @@ enum AdminRouter {
     static func build(_ dependencies: Dependencies) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
         router.middlewares.add(ProblemMiddleware(logger: dependencies.logger))
+        router.middlewares.add(CanonicalPathMiddleware())
         router.get("/healthz") { _, _ in
             try JSONResponse.make(.ok, HealthState.Report(status: "ok", revision: dependencies.health.revision))
         }
