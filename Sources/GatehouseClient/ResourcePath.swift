@@ -18,6 +18,9 @@ enum ResourcePath {
         try collection(kind, org: org) + "/" + segment(name)
     }
 
+    /// `/v1/orgs/{org}/access-checks`.
+    static func accessChecks(org: String) -> String { "/v1/orgs/\(segment(org))/access-checks" }
+
     /// Names are DNS labels, but a mistyped one must still reach the server intact (and be
     /// refused there with the naming rule) rather than change the path's shape.
     private static func segment(_ text: String) -> String {

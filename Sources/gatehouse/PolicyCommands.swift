@@ -57,6 +57,8 @@ enum PolicyCommands: ResourceCommandKind {
 
     static let abstract = "Manage policies: roles, who holds them, and the edge's limits on the org's routes."
 
+    static var extraSubcommands: [any ParsableCommand.Type] { [PolicyCheckCommand.self] }
+
     static func makeResource(named name: String, from fields: Fields) throws -> Policy {
         let bindings = try fields.parsedBindings(), roles = try fields.parsedRoles()
         return Policy(

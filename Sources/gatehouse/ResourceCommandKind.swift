@@ -20,10 +20,14 @@ protocol ResourceCommandKind {
 
     /// A value the create response carries once (a new API key), which `create` prints.
     static func shownOnce(_ created: Value) -> String?
+
+    /// Commands of this kind beyond create/update/get/list/delete (`policy check`).
+    static var extraSubcommands: [any ParsableCommand.Type] { get }
 }
 
 extension ResourceCommandKind {
     static func shownOnce(_ created: Value) -> String? { nil }
+    static var extraSubcommands: [any ParsableCommand.Type] { [] }
 }
 
 /// The flags that set a resource's fields.

@@ -10,7 +10,7 @@ struct ResourceCommandGroup<Kind: ResourceCommandKind>: AsyncParsableCommand {
             subcommands: [
                 CreateCommand<Kind>.self, UpdateCommand<Kind>.self, GetCommand<Kind>.self,
                 ListCommand<Kind>.self, DeleteCommand<Kind>.self,
-            ],
+            ] + Kind.extraSubcommands,
             aliases: [Kind.kind.rawValue])
     }
 }

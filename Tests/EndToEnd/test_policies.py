@@ -231,6 +231,14 @@ def test_policy_cli_commands_and_apply(gh, tmp_path, upstream):
     assert "team" in table and "deployer=group:eng+service-account:ci" in table, table
     updated = json.loads(cli("policy", "update", "team", "--org", org, "--bind", "deployer=group:ops", "-o", "json").stdout)
     assert [b["subjects"] for b in updated["bindings"]] == [["group:ops"]]
+    # `policy check` prints the deciding rule and exits 1 when denied.
+    out = cli("policy", "check", "--org", org, "--subject", "group:ops", "--resource", "routes", "--action", "create").stdout
+    assert out.startswith("allowed: role deployer (routes:*) bound to group:ops"), out
+    out = cli("policy", "check", "--org", org, "--subject", "group:ops", "--resource", "secrets", "--action", "read",
+              expect=1).stdout
+    assert out.startswith("denied: no role bound to this caller grants secrets:read"), out
+    decided = json.loads(cli("policy", "check", "--org", org, "--resource", "functions", "--action", "read", "-o", "json").stdout)
+    assert decided["allowed"] is True and "platform admin" in decided["rule"], decided
     p = cli("policy", "create", "bad", "--org", org, "--bind", "viewer=nobody", expect=1)
     assert "bindings[0].subjects[0]" in p.stderr, p.stderr
     assert "--bind takes ROLE=SUBJECT" in cli("policy", "create", "bad", "--org", org, "--bind", "viewer", expect=2).stderr

@@ -8,22 +8,10 @@ import Hummingbird
 /// answered with the rule that decided, for debugging policies. Without `subjects` it asks
 /// about the caller. Reading the answer needs `policies:read` in the org.
 enum AccessCheckRoute {
-    struct Question: Codable, Sendable {
-        var subjects: [String]?
-        var resource: String
-        var action: String
-    }
-
-    struct Answer: Codable, Sendable {
-        var allowed: Bool
-        var rule: String
-        var subjects: [String]
-    }
-
     static func register(on router: Router<AdminRequestContext>, authorizer: AdminAuthorizer) {
         router.post("/v1/orgs/:org/\(AdminOperation.accessChecks)") { request, context in
             let org = context.parameters.get("org") ?? ""
-            let question = try StrictJSON.decode(Question.self, from: try await JSONBody.read(request))
+            let question = try StrictJSON.decode(AccessCheck.self, from: try await JSONBody.read(request))
             try validate(question)
             guard try await authorizer.store.read({ try $0.document(.org(org)) }) != nil else {
                 throw Problem.notFound("org '\(org)' does not exist")
@@ -31,15 +19,15 @@ enum AccessCheckRoute {
             let subjects = question.subjects.map(Set.init) ?? context.principal?.policySubjects ?? []
             if question.subjects == nil, context.principal?.kind == .platformAdmin {
                 return try JSONResponse.make(
-                    .ok, Answer(allowed: true, rule: "the platform admin token is outside RBAC: every action in every org", subjects: []))
+                    .ok, AccessDecision(allowed: true, rule: "the platform admin token is outside RBAC: every action in every org", subjects: []))
             }
             let decision = try await authorizer.decide(
                 subjects: subjects, org: org, resource: question.resource, action: question.action)
-            return try JSONResponse.make(.ok, Answer(allowed: decision.allowed, rule: decision.rule, subjects: subjects.sorted()))
+            return try JSONResponse.make(.ok, AccessDecision(allowed: decision.allowed, rule: decision.rule, subjects: subjects.sorted()))
         }
     }
 
-    private static func validate(_ question: Question) throws(Problem) {
+    private static func validate(_ question: AccessCheck) throws(Problem) {
         guard Permission.resources.contains(question.resource) else {
             throw Problem.invalidField(
                 "resource", "resource must be one of \(Permission.resources.sorted().joined(separator: ", "))")
