@@ -388,6 +388,16 @@ class Gatehouse:
             doc["hosts"] = list(hosts)
         return check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
 
+    def wait_for_revision(self, revision: int, timeout: float = 10.0) -> None:
+        """Admin writes reach the edge with the next snapshot: wait until one that includes
+        `revision` is published (`/healthz` reports the edge's revision)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api("GET", "/healthz").json()["revision"] >= revision:
+                return
+            time.sleep(0.025)
+        raise AssertionError(f"the edge did not reach revision {revision} within {timeout} s")
+
     def bind(self, org: str, role: str, *subjects: str, policy: str = "access") -> dict:
         """Gives `role` to `subjects` in `org` with a policy of that one binding (replacing it)."""
         doc = {"bindings": [{"role": role, "subjects": list(subjects)}]}

@@ -28,16 +28,8 @@ def gh(shared_gatehouse):
 def _created(gh, resp: httpx.Response) -> dict:
     """A created resource, once the edge serves a snapshot that includes it."""
     doc = check(resp, 201).json()
-    _edge_reached(gh, doc["revision"])
+    gh.wait_for_revision(doc["revision"])
     return doc
-
-
-def _edge_reached(gh, revision: int) -> None:
-    for _ in range(200):
-        if gh.api("GET", "/healthz").json()["revision"] >= revision:
-            return
-        time.sleep(0.025)
-    raise AssertionError(f"the edge did not reach revision {revision}")
 
 
 def _route(gh, org: str, name: str, paths: list[str], auth: dict, function: str = "fn") -> dict:
@@ -180,7 +172,7 @@ def test_a_revoked_api_key_stops_working(gh, env):
     created = _api_key(gh, env.org, uniq("tmp"))
     check(_get(gh, env.org, "/keys", {"X-Api-Key": created["key"]}), 200)
     check(gh.api("DELETE", f"/v1/orgs/{env.org}/api-keys/{created['name']}"), 204)
-    _edge_reached(gh, created["revision"] + 1)
+    gh.wait_for_revision(created["revision"] + 1)
     assert_problem(_get(gh, env.org, "/keys", {"X-Api-Key": created["key"]}), 401)
 
 
@@ -394,7 +386,7 @@ def test_github_tokens_are_checked_with_github_and_remembered(gh, upstream, gith
         "name": "gh", "type": "github",
         "github": {"clientId": app["client_id"], "baseUrl": github_api.api_url, "allowedOrganizations": ["acme"],
                    "acceptBearerTokens": False}}), 200).json()
-    _edge_reached(gh, updated["revision"])
+    gh.wait_for_revision(updated["revision"])
     assert_problem(_get(gh, org, "/jwt", _bearer(alice)), 401)
 
 

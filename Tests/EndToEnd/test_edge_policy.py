@@ -23,15 +23,6 @@ def gh(shared_gatehouse):
     return shared_gatehouse
 
 
-def _edge_reached(gh, revision: int) -> None:
-    """Admin writes reach the edge with the next snapshot: wait until it is published."""
-    for _ in range(400):
-        if gh.api("GET", "/healthz").json()["revision"] >= revision:
-            return
-        time.sleep(0.025)
-    raise AssertionError(f"the edge did not reach revision {revision}")
-
-
 def _org(gh, upstream, routes: dict[str, dict]) -> str:
     """A new org with one function and the routes `{name: {"paths": [...], "auth": ..., ...}}`."""
     org = gh.create_org(uniq("pol"))
@@ -40,14 +31,14 @@ def _org(gh, upstream, routes: dict[str, dict]) -> str:
     for name, fields in routes.items():
         doc = {"name": name, "function": "fn", "auth": {"mode": "none"}, **fields}
         revision = check(gh.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()["revision"]
-    _edge_reached(gh, revision)
+    gh.wait_for_revision(revision)
     return org
 
 
 def _policy(gh, org: str, doc: dict, name: str = "edge") -> None:
     """Puts the org's policy `name` and waits until the edge enforces it."""
     resp = check(gh.api("PUT", f"/v1/orgs/{org}/policies/{name}", {"name": name, **doc}), 200, 201)
-    _edge_reached(gh, resp.json()["revision"])
+    gh.wait_for_revision(resp.json()["revision"])
 
 
 def _received(upstream) -> int:
@@ -124,7 +115,7 @@ def cors_env(gh, upstream):
         "plain": {"paths": ["/plain"]},
     })
     key = check(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": "web"}), 201).json()
-    _edge_reached(gh, key["revision"])
+    gh.wait_for_revision(key["revision"])
     _policy(gh, org, {"cors": [{
         "origins": [ORIGIN, "https://*.example.org"], "methods": ["GET", "POST", "PUT"],
         "headers": ["content-type", "x-trace"], "exposedHeaders": ["x-upstream"], "maxAgeSeconds": 600,

@@ -129,14 +129,6 @@ def claims_of(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def _edge_reached(gh, revision: int) -> None:
-    for _ in range(400):
-        if gh.api("GET", "/healthz").json()["revision"] >= revision:
-            return
-        time.sleep(0.025)
-    raise AssertionError(f"the edge did not reach revision {revision}")
-
-
 def resource_doc(gh, t: Tenant, kind: str, name: str, variant: str = "1") -> dict:
     """A valid document of `kind` for `t` (variant changes its content, for replacing)."""
     if kind == "functions":
@@ -211,7 +203,7 @@ def build_tenant(gh, upstream, idp, tag: str) -> Tenant:  # noqa: F811
     t.markers += [base, function_url, host, t.api_key, key_doc["keyId"], roleless, *t.spare.values(), f"role-{tag}-{hexid}"]
 
     check(login(t.browser, gh, org, login_hint="alice"), 303)
-    _edge_reached(gh, latest_revision(gh, org))
+    gh.wait_for_revision(latest_revision(gh, org))
     return t
 
 
