@@ -37,7 +37,14 @@ extension Function: DisplayableResource {
     public static var detailColumns: [TableColumn<Function>] {
         [
             TableColumn("RUNTIME") { $0.runtime.rawValue },
-            TableColumn("URL") { $0.http?.url ?? "" },
+            // Where the edge sends its requests, whatever the runtime.
+            TableColumn("URL") { function in
+                if let http = function.http { return http.url }
+                guard let endpoint = try? function.endpoint() else { return "" }
+                let url = endpoint.upstream
+                let port = url.port == (url.usesTLS ? 443 : 80) ? "" : ":\(url.port)"
+                return "\(url.scheme)://\(url.host)\(port)\(url.basePath)" + (endpoint.host.map { " (Host: \($0))" } ?? "")
+            },
             TableColumn("TIMEOUT") { TableCell.duration(milliseconds: $0.effectiveTimeoutMs) },
         ]
     }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A function: what a route sends requests to. The runtime block says how it is reached.
+/// A function: what a route sends requests to. The runtime block says how it is reached: any
+/// HTTP endpoint, or a function of a FaaS engine the cluster already runs (OpenFaaS, Knative).
 public struct Function: OrgScopedResource {
     public static let kind = ResourceKind.function
     public static let defaultTimeoutMs = 30_000
@@ -9,6 +10,8 @@ public struct Function: OrgScopedResource {
     public var name: String
     public var runtime: Runtime
     public var http: HTTPRuntime?
+    public var openfaas: OpenFaaSRuntime?
+    public var knative: KnativeRuntime?
     public var timeoutMs: Int?
     public var org: String?
     public var revision: Int64?
@@ -17,6 +20,19 @@ public struct Function: OrgScopedResource {
 
     public enum Runtime: String, Codable, Sendable, CaseIterable {
         case http
+        case openfaas
+        case knative
+
+        public init(from decoder: any Decoder) throws {
+            let raw = try decoder.singleValueContainer().decode(String.self)
+            guard let runtime = Runtime(rawValue: raw) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "'\(raw.prefix(40))' is not a runtime; use one of \(Runtime.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+            self = runtime
+        }
     }
 
     /// `runtime: http`: any HTTP(S) endpoint. The edge proxies to it, streaming both ways.
@@ -52,12 +68,47 @@ public struct Function: OrgScopedResource {
         if let timeoutMs, !(1...Function.maxTimeoutMs).contains(timeoutMs) {
             throw Problem.invalidField("timeoutMs", "timeoutMs must be between 1 and \(Function.maxTimeoutMs)")
         }
+        // Exactly the runtime's own block: a stray block would look configured while unused.
+        let blocks: [(Runtime, Bool)] = [(.http, http != nil), (.openfaas, openfaas != nil), (.knative, knative != nil)]
+        for (block, present) in blocks where present && block != runtime {
+            throw Problem.invalidField(
+                block.rawValue, "'\(block.rawValue)' configures runtime '\(block.rawValue)', but this function's runtime is '\(runtime.rawValue)'")
+        }
+        _ = try endpoint()
+    }
+
+    /// Where the edge sends the function's requests, from whichever runtime block applies.
+    public func endpoint() throws(Problem) -> Endpoint {
         switch runtime {
         case .http:
             guard let http else {
                 throw Problem.invalidField("http", "runtime 'http' needs an 'http' block with a 'url'")
             }
-            _ = try UpstreamURL(parsing: http.url, field: "http.url")
+            return Endpoint(upstream: try UpstreamURL(parsing: http.url, field: "http.url"), http2: http.version == .http2)
+        case .openfaas:
+            guard let openfaas else {
+                throw Problem.invalidField("openfaas", "runtime 'openfaas' needs an 'openfaas' block with 'gateway' and 'function'")
+            }
+            return try openfaas.endpoint()
+        case .knative:
+            guard let knative else {
+                throw Problem.invalidField("knative", "runtime 'knative' needs a 'knative' block with 'url', or 'ingress' and 'service'")
+            }
+            return try knative.endpoint()
+        }
+    }
+
+    /// An upstream as the edge reaches it: the URL (its path is the prefix of every forwarded
+    /// path), the HTTP version, and the `Host` to send when it is not the URL's own.
+    public struct Endpoint: Sendable, Equatable {
+        public var upstream: UpstreamURL
+        public var http2: Bool
+        public var host: String?
+
+        public init(upstream: UpstreamURL, http2: Bool = false, host: String? = nil) {
+            self.upstream = upstream
+            self.http2 = http2
+            self.host = host
         }
     }
 }

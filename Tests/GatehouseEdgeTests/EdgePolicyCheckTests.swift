@@ -64,7 +64,7 @@ import Testing
         let function = Function(name: "f", http: "http://127.0.0.1:9000/")
         let route = CompiledRoute(
             route: Route(name: "r", function: "f", paths: ["/x"]), org: "acme", function: function,
-            upstream: try UpstreamURL(parsing: "http://127.0.0.1:9000/", field: ""),
+            endpoint: Function.Endpoint(upstream: try UpstreamURL(parsing: "http://127.0.0.1:9000/", field: "")),
             pattern: try PathPattern(parsing: "/x", field: ""), rawPattern: "/x", identity: .empty(org: "acme"))
         func rules(_ specs: [Policy.RateLimitRule]) -> [CompiledRateLimit] {
             let policy = Policy(name: "p", rateLimits: specs)

@@ -34,15 +34,16 @@ public final class CompiledRoute: Sendable {
     let invokeAuthorizer: Authorizer?
 
     public init(
-        route: Route, org: String, function: Function, upstream: UpstreamURL, pattern: PathPattern, rawPattern: String,
+        route: Route, org: String, function: Function, endpoint: Function.Endpoint, pattern: PathPattern, rawPattern: String,
         identity: OrgIdentity, edgeRules: RouteEdgeRules = .none, invokeAuthorizer: Authorizer? = nil
     ) {
         self.org = org
         self.name = route.name
         self.functionName = function.name
         self.methods = route.methodSet
+        let upstream = endpoint.upstream
         self.upstream = upstream
-        self.upstreamHTTP2 = function.http?.version == .http2
+        self.upstreamHTTP2 = endpoint.http2
         self.timeoutMs = function.effectiveTimeoutMs
         self.pattern = rawPattern
         self.parameterNames = pattern.segments.compactMap {
@@ -50,7 +51,10 @@ public final class CompiledRoute: Sendable {
             return nil
         }
         let defaultPort = upstream.usesTLS ? 443 : 80
-        self.upstreamAuthority = (upstream.host.utf8.contains(UInt8(ascii: ":")) ? "[\(upstream.host)]" : upstream.host)
+        // A Knative service behind an ingress is named by `Host`, not by the address dialled.
+        self.upstreamAuthority =
+            endpoint.host
+            ?? (upstream.host.utf8.contains(UInt8(ascii: ":")) ? "[\(upstream.host)]" : upstream.host)
             + (upstream.port == defaultPort ? "" : ":\(upstream.port)")
         self.upstreamKey = UpstreamKey(upstream, http2: upstreamHTTP2)
         self.auth = route.auth.map(RouteAuthRules.init) ?? .open

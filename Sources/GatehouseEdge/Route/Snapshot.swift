@@ -75,19 +75,17 @@ public final class Snapshot: Sendable {
             let identity = identity ?? .empty(org: org)
             self.identity = identity
             self.policy = policy
-            var upstreams: [String: (Function, UpstreamURL)] = [:]
+            var upstreams: [String: (Function, Function.Endpoint)] = [:]
             for function in functions {
-                guard let http = function.http, let upstream = try? UpstreamURL(parsing: http.url, field: "http.url") else {
-                    continue
-                }
-                upstreams[function.name] = (function, upstream)
+                guard let endpoint = try? function.endpoint() else { continue }
+                upstreams[function.name] = (function, endpoint)
             }
             var prefixEntries: [(PathPattern, CompiledRoute)] = []
             var exact: [String: [(PathPattern, CompiledRoute)]] = [:]
             var wildcard: [String: [(PathPattern, CompiledRoute)]] = [:]
             var count = 0
             for route in routes {
-                guard let (function, upstream) = upstreams[route.function] else { continue }
+                guard let (function, endpoint) = upstreams[route.function] else { continue }
                 // Once per route, shared by its paths: the request path never looks rules up by name.
                 let edgeRules = policy?.edgeRules(forRoute: route.name) ?? .none
                 // An org without policies grants no one `functions:invoke`.
@@ -97,7 +95,7 @@ public final class Snapshot: Sendable {
                 for raw in route.paths {
                     guard let pattern = try? PathPattern(parsing: raw, field: "") else { continue }
                     let compiled = CompiledRoute(
-                        route: route, org: org, function: function, upstream: upstream, pattern: pattern, rawPattern: raw,
+                        route: route, org: org, function: function, endpoint: endpoint, pattern: pattern, rawPattern: raw,
                         identity: identity, edgeRules: edgeRules, invokeAuthorizer: invokeAuthorizer)
                     count += 1
                     let hosts = route.hostList
