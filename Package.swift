@@ -27,6 +27,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "GatehouseModel"),
+        // JSON Schema draft 2020-12 validator; Foundation only, no package dependencies.
+        .target(name: "JSONSchema"),
         .target(
             name: "GatehouseStore",
             dependencies: [
@@ -120,6 +122,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GatehouseModelTests", dependencies: ["GatehouseModel"]),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore"]),
         .testTarget(name: "GatehousePolicyTests", dependencies: ["GatehousePolicy", "GatehouseModel"]),
         .testTarget(
