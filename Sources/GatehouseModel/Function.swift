@@ -24,14 +24,7 @@ public struct Function: OrgScopedResource {
         case knative
 
         public init(from decoder: any Decoder) throws {
-            let raw = try decoder.singleValueContainer().decode(String.self)
-            guard let runtime = Runtime(rawValue: raw) else {
-                throw DecodingError.dataCorrupted(
-                    .init(
-                        codingPath: decoder.codingPath,
-                        debugDescription: "'\(raw.prefix(40))' is not a runtime; use one of \(Runtime.allCases.map(\.rawValue).joined(separator: ", "))"))
-            }
-            self = runtime
+            self = try decodeNamed(decoder, what: "a runtime")
         }
     }
 

@@ -32,7 +32,7 @@ extension Policy {
             case route
 
             public init(from decoder: any Decoder) throws {
-                self = try decodeNamed(decoder, what: "rate-limit key")
+                self = try decodeNamed(decoder, what: "a rate-limit key")
             }
         }
 
@@ -77,7 +77,7 @@ extension Policy {
             case day, month
 
             public init(from decoder: any Decoder) throws {
-                self = try decodeNamed(decoder, what: "quota period")
+                self = try decodeNamed(decoder, what: "a quota period")
             }
         }
 
@@ -90,7 +90,7 @@ extension Policy {
             case principal
 
             public init(from decoder: any Decoder) throws {
-                self = try decodeNamed(decoder, what: "quota key")
+                self = try decodeNamed(decoder, what: "a quota key")
             }
         }
 
@@ -216,15 +216,3 @@ extension Policy {
     }
 }
 
-/// A string enum member, refused with the accepted names when it is none of them.
-private func decodeNamed<T: RawRepresentable & CaseIterable>(_ decoder: any Decoder, what: String) throws -> T
-where T.RawValue == String {
-    let raw = try decoder.singleValueContainer().decode(String.self)
-    guard let value = T(rawValue: raw) else {
-        throw DecodingError.dataCorrupted(
-            .init(
-                codingPath: decoder.codingPath,
-                debugDescription: "'\(raw.prefix(40))' is not a \(what); use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))"))
-    }
-    return value
-}

@@ -43,17 +43,8 @@ extension Route {
             case apiKey = "api-key"
 
             public init(from decoder: any Decoder) throws {
-                let raw = try decoder.singleValueContainer().decode(String.self)
-                guard let method = Method(rawValue: raw) else {
-                    throw DecodingError.dataCorrupted(
-                        .init(
-                            codingPath: decoder.codingPath,
-                            debugDescription: "'\(raw.prefix(40))' is not an authentication method; use one of \(Method.names)"))
-                }
-                self = method
+                self = try decodeNamed(decoder, what: "an authentication method")
             }
-
-            static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
         }
 
         /// No member set: `none`.

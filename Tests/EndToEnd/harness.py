@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import h2.config
 import h2.connection
@@ -397,6 +397,21 @@ class Gatehouse:
                 return
             time.sleep(0.025)
         raise AssertionError(f"the edge did not reach revision {revision} within {timeout} s")
+
+    def cli(self, home: Path) -> Callable[..., subprocess.CompletedProcess]:
+        """The `gatehouse` CLI as a script would run it against this server (GATEHOUSE_SERVER /
+        _TOKEN / _CACERT in the environment, `home` as HOME); each call asserts its exit code."""
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "GATEHOUSE_SERVER": self.admin_url,
+               "GATEHOUSE_TOKEN": self.token, "GATEHOUSE_CACERT": str(self.ca)}
+
+        def run(*args: str, input: str | None = None, expect: int | None = 0) -> subprocess.CompletedProcess:
+            p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, env=env, cwd=home,
+                               input=input, timeout=60)
+            if expect is not None:
+                assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+            return p
+
+        return run
 
     def bind(self, org: str, role: str, *subjects: str, policy: str = "access") -> dict:
         """Gives `role` to `subjects` in `org` with a policy of that one binding (replacing it)."""

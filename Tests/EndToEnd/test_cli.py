@@ -5,13 +5,11 @@ server through the environment here (GATEHOUSE_SERVER / _TOKEN / _CACERT), as a 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 
 import pytest
 
-from harness import check, gatehouse_bin, uniq
+from harness import check, uniq
 
 
 @pytest.fixture(scope="module")
@@ -21,24 +19,7 @@ def gh(shared_gatehouse):
 
 @pytest.fixture(scope="module")
 def cli(gh, tmp_path_factory):
-    home = tmp_path_factory.mktemp("cli-home")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "GATEHOUSE_SERVER": gh.admin_url,
-        "GATEHOUSE_TOKEN": gh.token,
-        "GATEHOUSE_CACERT": str(gh.ca),
-    }
-
-    def run(*args: str, input: str | None = None, expect: int | None = 0) -> subprocess.CompletedProcess:
-        p = subprocess.run(
-            [str(gatehouse_bin()), *args], capture_output=True, text=True, env=env, cwd=home,
-            input=input, timeout=60)
-        if expect is not None:
-            assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
-
-    return run
+    return gh.cli(tmp_path_factory.mktemp("cli-home"))
 
 
 def test_org_function_route_lifecycle_reaches_the_edge(gh, cli, upstream):

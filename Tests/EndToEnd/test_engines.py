@@ -6,13 +6,11 @@ the runtime blocks' validation, and the CLI's flags for them."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from faas_engines import KnativeIngress, OpenFaaSGateway
-from harness import assert_problem, check, gatehouse_bin, uniq
+from harness import assert_problem, check, uniq
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +108,7 @@ def test_bad_engine_blocks_are_refused_naming_the_field(gh, function, field):
 
 
 def test_engine_functions_from_the_cli(gh, openfaas, knative, tmp_path):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "GATEHOUSE_SERVER": gh.admin_url,
-           "GATEHOUSE_TOKEN": gh.token, "GATEHOUSE_CACERT": str(gh.ca)}
-
-    def cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
-        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, env=env, timeout=60)
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
+    cli = gh.cli(tmp_path)
 
     org = gh.create_org(uniq("clieng"))
     made = json.loads(cli("function", "create", "faas", "--org", org, "--openfaas-gateway", openfaas.url,

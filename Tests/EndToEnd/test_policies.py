@@ -6,7 +6,6 @@ explains decisions, and role files that stop start-up when they do not parse."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -211,13 +210,7 @@ def test_access_checks_explain_the_deciding_rule(gh):
 
 
 def test_policy_cli_commands_and_apply(gh, tmp_path, upstream):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "GATEHOUSE_SERVER": gh.admin_url,
-           "GATEHOUSE_TOKEN": gh.token, "GATEHOUSE_CACERT": str(gh.ca)}
-
-    def cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
-        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, env=env, timeout=60)
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
+    cli = gh.cli(tmp_path)
 
     org = uniq("clipol")
     cli("org", "create", org)
@@ -298,14 +291,12 @@ def test_the_example_policies_apply(gh, tmp_path):
     from pathlib import Path
     examples = sorted((Path(__file__).resolve().parents[2] / "policies" / "examples").glob("*.yaml"))
     assert examples
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "GATEHOUSE_SERVER": gh.admin_url,
-           "GATEHOUSE_TOKEN": gh.token, "GATEHOUSE_CACERT": str(gh.ca)}
+    cli = gh.cli(tmp_path)
     for example in examples:
         org = uniq("example")
         gh.create_org(org)
         text = example.read_text().replace("org: acme", f"org: {org}")
         doc = tmp_path / example.name
         doc.write_text(text)
-        p = subprocess.run([str(gatehouse_bin()), "apply", "-f", str(doc)], capture_output=True, text=True, env=env, timeout=60)
-        assert p.returncode == 0, (example, p.stdout, p.stderr)
+        cli("apply", "-f", str(doc))
         assert check(gh.api("GET", f"/v1/orgs/{org}/policies"), 200).json()["items"]
