@@ -7,6 +7,7 @@ the test process on an ephemeral port and records what it received."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +15,15 @@ from pathlib import Path
 
 import yaml
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "contracts"
+def _contracts() -> Path:
+    """`<repo>/../shared/testdata/contracts`, or `GATEHOUSE_SHARED_TESTDATA`, or (a clone made
+    elsewhere, such as a scratch CI run in /tmp) the workplace's `/work/shared/testdata`."""
+    candidates = [Path(os.environ["GATEHOUSE_SHARED_TESTDATA"])] if os.environ.get("GATEHOUSE_SHARED_TESTDATA") else []
+    candidates += [Path(__file__).resolve().parents[3] / "shared" / "testdata", Path("/work/shared/testdata")]
+    return next((c / "contracts" for c in candidates if (c / "contracts").is_dir()), candidates[0] / "contracts")
+
+
+CONTRACTS = _contracts()
 
 
 class _Server:

@@ -3,13 +3,21 @@ import JSONSchema
 
 /// The official JSON-Schema-Test-Suite, kept in the shared test data beside the repository
 /// (`<repo>/../shared/testdata/json-schema-test-suite`, both in a work tree and in CI's clone).
+/// `GATEHOUSE_SHARED_TESTDATA` points elsewhere; a clone made somewhere else (a scratch CI run
+/// in /tmp) falls back to the workplace's `/work/shared/testdata`.
 enum TestSuiteFiles {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // JSONSchemaTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // the package root
-        .appendingPathComponent("../shared/testdata/json-schema-test-suite")
-        .standardizedFileURL
+    static let root: URL = {
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // JSONSchemaTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // the package root
+        let candidates = [
+            ProcessInfo.processInfo.environment["GATEHOUSE_SHARED_TESTDATA"].map { URL(fileURLWithPath: $0) },
+            packageRoot.appendingPathComponent("../shared/testdata"),
+            URL(fileURLWithPath: "/work/shared/testdata"),
+        ].compactMap { $0?.appendingPathComponent("json-schema-test-suite").standardizedFileURL }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
+    }()
 
     static let draft = root.appendingPathComponent("tests/draft2020-12")
 
