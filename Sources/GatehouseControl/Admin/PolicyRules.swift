@@ -10,7 +10,8 @@ struct PolicyRules: ResourceRules {
     let catalog: RoleCatalog
 
     func checkWrite(_ policy: Policy, org: String, in store: any StoreReader) throws {
-        let others = try store.resources(Policy.self, org: org, after: nil, limit: nil).filter { $0.name != policy.name }
+        let stored = try store.resources(Policy.self, org: org, after: nil, limit: nil)
+        let others = stored.filter { $0.name != policy.name }
         let otherRoles = Self.roleNames(of: others)
         for (index, role) in (policy.roles ?? []).enumerated() where otherRoles[role.name] != nil {
             throw Problem.conflict(
@@ -23,8 +24,9 @@ struct PolicyRules: ResourceRules {
         } catch {
             throw Problem.invalidField(error.field, "\(error.field): \(error.reason)")
         }
-        if let stored = try store.resource(Policy.self, org: org, name: policy.name) {
-            let dropped = Set((stored.roles ?? []).map(\.name)).subtracting(own)
+        // The version being replaced is in the listing already: no second read.
+        if let replaced = stored.first(where: { $0.name == policy.name }) {
+            let dropped = Set((replaced.roles ?? []).map(\.name)).subtracting(own)
             try Self.refuseIfBound(dropped, by: others, action: "drop")
         }
     }

@@ -18,10 +18,12 @@ struct AdminAuthorizer: Sendable {
     /// The org's policies as one authorizer. A stored policy that no longer compiles (a
     /// built-in role it binds was removed from `--policies-dir`) grants nothing.
     func orgPolicy(_ org: String) async throws -> OrgPolicy {
-        let catalog = self.catalog
-        let stored = try await store.read { try $0.resources(Policy.self, org: org, after: nil, limit: nil) }
+        compile(try await store.read { try $0.resources(Policy.self, org: org, after: nil, limit: nil) }, org: org)
+    }
+
+    private func compile(_ documents: [Policy], org: String) -> OrgPolicy {
         var skipped: [String] = []
-        return OrgPolicy(org: org, documents: stored, catalog: catalog, skipped: &skipped)
+        return OrgPolicy(org: org, documents: documents, catalog: catalog, skipped: &skipped)
     }
 
     /// Whether `subjects` may do `action` on `resource` in `org`, and the rule that decided.
@@ -32,12 +34,14 @@ struct AdminAuthorizer: Sendable {
     /// Throws the 403 for an operation the principal's roles do not grant. A PUT that creates
     /// needs `create` as well as `update`.
     func authorize(_ principal: Principal, _ operation: AdminOperation) async throws {
-        let policy = try await orgPolicy(operation.org)
-        let subjects = principal.policySubjects
-        var actions = [operation.action]
-        if let key = operation.createsIfAbsent, try await store.read({ try $0.document(key) }) == nil {
-            actions.append("create")
+        // One read: the org's policies, and whether a PUT's resource exists yet.
+        let (documents, creates) = try await store.read { reader in
+            let documents = try reader.resources(Policy.self, org: operation.org, after: nil, limit: nil)
+            return (documents, try operation.createsIfAbsent.map { try reader.document($0) == nil } ?? false)
         }
+        let policy = compile(documents, org: operation.org)
+        let subjects = principal.policySubjects
+        let actions = creates ? [operation.action, "create"] : [operation.action]
         for action in actions {
             let decision = policy.authorizer.decide(subjects: subjects, resource: operation.resource, action: action)
             guard decision.allowed else {
