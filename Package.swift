@@ -5,7 +5,7 @@ import PackageDescription
 // (see docs/DESIGN.md): model → store → identity → edge / control → executable.
 let package = Package(
     name: "gatehouse",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatehouse", targets: ["gatehouse"]),
     ],
@@ -24,11 +24,33 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", "5.0.0"..<"7.0.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2"),
     ],
     targets: [
-        .target(name: "GatehouseModel"),
+        .target(name: "GatehouseModel", dependencies: ["JSONSchema"]),
         // JSON Schema draft 2020-12 validator; Foundation only, no package dependencies.
         .target(name: "JSONSchema"),
+        // Function runtimes: the invocation pipeline and its drivers (process workers, wasm,
+        // remote FaaS engines). The edge and the control plane's runs both invoke through it.
+        .target(
+            name: "GatehouseRuntimes",
+            dependencies: [
+                "GatehouseModel",
+                "JSONSchema",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ],
+            resources: [.copy("Resources/runtimes")]
+        ),
         .target(
             name: "GatehouseStore",
             dependencies: [
@@ -67,6 +89,7 @@ let package = Package(
                 "GatehouseModel",
                 "GatehouseIdentity",
                 "GatehousePolicy",
+                "GatehouseRuntimes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -87,6 +110,7 @@ let package = Package(
                 "GatehousePolicy",
                 "GatehouseIdentity",
                 "GatehouseEdge",
+                "GatehouseRuntimes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,6 +147,17 @@ let package = Package(
         ),
         .testTarget(name: "GatehouseModelTests", dependencies: ["GatehouseModel"]),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
+        .testTarget(
+            name: "GatehouseRuntimesTests",
+            dependencies: [
+                "GatehouseRuntimes",
+                "GatehouseModel",
+                "JSONSchema",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore"]),
         .testTarget(name: "GatehousePolicyTests", dependencies: ["GatehousePolicy", "GatehouseModel"]),
         .testTarget(

@@ -1,7 +1,10 @@
 import Foundation
 
-/// A function: what a route sends requests to. The runtime block says how it is reached: any
-/// HTTP endpoint, or a function of a FaaS engine the cluster already runs (OpenFaaS, Knative).
+/// A function: what a route sends requests to. The runtime block says where it runs: as local
+/// worker processes or a WebAssembly module inside Gatehouse (with code uploaded to
+/// `/functions/{name}/code`), at any HTTP endpoint, or on a FaaS engine the cluster already
+/// runs (OpenFaaS, Knative, OpenWhisk). The common fields (`mode`, `schema`, `secrets`, `env`,
+/// `maxConcurrency`) say how each invocation is shaped; `code` and `status` are the server's.
 public struct Function: OrgScopedResource {
     public static let kind = ResourceKind.function
     public static let defaultTimeoutMs = 30_000
@@ -9,19 +12,49 @@ public struct Function: OrgScopedResource {
 
     public var name: String
     public var runtime: Runtime
+    public var process: ProcessRuntime?
+    public var wasm: WasmRuntime?
     public var http: HTTPRuntime?
     public var openfaas: OpenFaaSRuntime?
     public var knative: KnativeRuntime?
+    public var openwhisk: OpenWhiskRuntime?
     public var timeoutMs: Int?
+    /// How many invocations may run at once; absent: no limit of the function's own (local
+    /// runtimes are still bounded by their instances). See `maxQueue`.
+    public var maxConcurrency: Int?
+    /// How many invocations may wait for a slot beyond `maxConcurrency`; more are refused with
+    /// 429. Absent: as many as `maxConcurrency`.
+    public var maxQueue: Int?
+    /// `http` (the default): the function sees the HTTP request. `envelope`: it receives
+    /// `{"context": {...}, "payload": ...}` and its return value is the response body.
+    public var mode: Mode?
+    /// JSON Schemas (draft 2020-12) for the request body (`in`) and the response body (`out`).
+    public var schema: Schemas?
+    /// Names of the org's secrets the function receives.
+    public var secrets: [String]?
+    /// Environment variables the function receives (local runtimes) or sees in its context.
+    public var env: [String: String]?
+    /// The uploaded code (server-managed: set by `PUT .../code`, ignored on input).
+    public var code: Code?
+    /// Whether the function can be invoked (server-managed, ignored on input).
+    public var status: Status?
     public var org: String?
     public var revision: Int64?
     public var createdAt: Date?
     public var updatedAt: Date?
 
     public enum Runtime: String, Codable, Sendable, CaseIterable {
+        case process
+        case wasm
         case http
         case openfaas
         case knative
+        case openwhisk
+
+        /// Runtimes that run uploaded code inside Gatehouse.
+        public var runsUploadedCode: Bool { self == .process || self == .wasm }
+        /// Runtimes the edge reaches as an HTTP upstream, proxying the request as it is.
+        public var isHTTPUpstream: Bool { self == .http || self == .openfaas || self == .knative }
 
         public init(from decoder: any Decoder) throws {
             self = try decodeNamed(decoder, what: "a runtime")
@@ -62,17 +95,39 @@ public struct Function: OrgScopedResource {
             throw Problem.invalidField("timeoutMs", "timeoutMs must be between 1 and \(Function.maxTimeoutMs)")
         }
         // Exactly the runtime's own block: a stray block would look configured while unused.
-        let blocks: [(Runtime, Bool)] = [(.http, http != nil), (.openfaas, openfaas != nil), (.knative, knative != nil)]
+        let blocks: [(Runtime, Bool)] = [
+            (.process, process != nil), (.wasm, wasm != nil), (.http, http != nil), (.openfaas, openfaas != nil),
+            (.knative, knative != nil), (.openwhisk, openwhisk != nil),
+        ]
         for (block, present) in blocks where present && block != runtime {
             throw Problem.invalidField(
                 block.rawValue, "'\(block.rawValue)' configures runtime '\(block.rawValue)', but this function's runtime is '\(runtime.rawValue)'")
         }
-        _ = try endpoint()
+        switch runtime {
+        case .process:
+            guard let process else {
+                throw Problem.invalidField("process", "runtime 'process' needs a 'process' block with 'language' and 'handler'")
+            }
+            try process.validate()
+        case .wasm:
+            try (wasm ?? WasmRuntime()).validate()
+        case .openwhisk:
+            guard let openwhisk else {
+                throw Problem.invalidField("openwhisk", "runtime 'openwhisk' needs an 'openwhisk' block with 'apiHost' and 'action'")
+            }
+            try openwhisk.validate()
+        case .http, .openfaas, .knative:
+            _ = try endpoint()
+        }
+        try validateInvocationFields()
     }
 
-    /// Where the edge sends the function's requests, from whichever runtime block applies.
+    /// Where the edge sends the function's requests, for the runtimes reached as an HTTP
+    /// upstream (`runtime.isHTTPUpstream`); the others have no endpoint.
     public func endpoint() throws(Problem) -> Endpoint {
         switch runtime {
+        case .process, .wasm, .openwhisk:
+            throw Problem.invalidField("runtime", "runtime '\(runtime.rawValue)' is not reached as an HTTP upstream")
         case .http:
             guard let http else {
                 throw Problem.invalidField("http", "runtime 'http' needs an 'http' block with a 'url'")
