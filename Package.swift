@@ -165,6 +165,7 @@ let package = Package(
             dependencies: [
                 "GatehouseEdge",
                 "GatehousePolicy",
+                "GatehouseRuntimes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -28,3 +28,15 @@ extension Principal {
         return subjects
     }
 }
+
+extension Principal {
+    /// The one name a run record gives its caller: the principal's own policy subject
+    /// (`user:<subject>`, `service-account:<name>`, `api-key:<name>`), or `platform-admin`.
+    public var callerSubject: String {
+        switch kind {
+        case .platformAdmin: "platform-admin"
+        case .user: "user:\(subject)"
+        default: policySubjects.first { $0.hasPrefix(kind.rawValue + ":") } ?? "\(kind.rawValue):\(subject)"
+        }
+    }
+}

@@ -10,7 +10,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 extension JSONValue {
     /// Nesting deeper than this is refused: it bounds the parser's recursion here and the
     /// validator's recursion over the instance later, so a hostile body cannot overflow the stack.
-    public static let maximumDepth = 512
+    /// Validation runs on Swift concurrency's threads, whose stacks are small (512 KiB on
+    /// Linux): at 512 levels (1,024 evaluation levels) a `$ref` loop overflowed one, so 128.
+    public static let maximumDepth = 128
 
     /// Parses RFC 8259 JSON (UTF-8). Strict: no trailing commas, comments, NaN or lone surrogates;
     /// duplicate member names are refused because consumers disagree on which one wins.

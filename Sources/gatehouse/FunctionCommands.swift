@@ -83,6 +83,8 @@ enum FunctionCommands: ResourceCommandKind {
                 function.knative = Function.KnativeRuntime(
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
                     domain: knativeDomain)
+            case .process, .wasm, .openwhisk:
+                break  // not given by these flags (see `runtimeBlock`)
             }
         }
     }

@@ -162,7 +162,7 @@ import Testing
             snapshot = try await update(builder, from: store)
             #expect(builder.withLockedValue { $0.lastRecompiledOrgs } == 1)
             if case .route(let route, _, _) = snapshot.route(host: nil, target: try RequestTarget(uri: "/a/one"), method: "GET") {
-                #expect(route.upstream.port == 9999)
+                #expect(route.upstream?.url.port == 9999)
             } else {
                 Issue.record("route a/r lost after its function changed")
             }

@@ -1,6 +1,7 @@
 import GatehouseIdentity
 import GatehouseModel
 import GatehousePolicy
+import GatehouseRuntimes
 import NIOHTTP1
 import Testing
 
@@ -63,8 +64,8 @@ import Testing
     @Test func rateLimitKeysSeparateCallersAsTheRuleSays() throws {
         let function = Function(name: "f", http: "http://127.0.0.1:9000/")
         let route = CompiledRoute(
-            route: Route(name: "r", function: "f", paths: ["/x"]), org: "acme", function: function,
-            endpoint: Function.Endpoint(upstream: try UpstreamURL(parsing: "http://127.0.0.1:9000/", field: "")),
+            route: Route(name: "r", function: "f", paths: ["/x"]), org: "acme",
+            function: DeployedFunction(org: "acme", function: function, codeRoot: nil),
             pattern: try PathPattern(parsing: "/x", field: ""), rawPattern: "/x", identity: .empty(org: "acme"))
         func rules(_ specs: [Policy.RateLimitRule]) -> [CompiledRateLimit] {
             let policy = Policy(name: "p", rateLimits: specs)

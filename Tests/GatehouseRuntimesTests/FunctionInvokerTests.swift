@@ -100,7 +100,8 @@ private struct FixedSecrets: SecretSource {
             request(body: #"{"a":[1,2]}"#), function: function)
         #expect(outcome.status == 200)
         #expect(outcome.headers.contains { $0.name == "content-type" && $0.value == "application/json" })
-        let sent = try #require(driver.seen.withLockedValue(\.first))
+        let first = driver.seen.withLockedValue { $0.first }
+        let sent = try #require(first)
         #expect(sent.request.method == "POST" && sent.request.path == "/")
         #expect(sent.request.header("x-gatehouse-mode") == "envelope")
         let envelope = try JSONValue.parse(Data(sent.request.body))

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseEdge
 import GatehouseIdentity
 import GatehouseModel
@@ -29,11 +30,14 @@ struct SnapshotBuilder {
     private let opaqueTokens: (any OpaqueTokenChecking)?
     /// The built-in roles (or `--policies-dir`'s) the org policies compile against.
     private let roles: RoleCatalog
+    /// Where uploaded code is unpacked (`<data dir>/code`), for the functions that run it.
+    private let codeRoot: URL?
 
     init(
         registry: KeySetCacheRegistry, sessions: SessionDirectory? = nil, opaqueTokens: (any OpaqueTokenChecking)? = nil,
-        roles: RoleCatalog = RoleFiles.builtin()
+        roles: RoleCatalog = RoleFiles.builtin(), codeRoot: URL? = nil
     ) {
+        self.codeRoot = codeRoot
         self.registry = registry
         self.sessions = sessions
         self.opaqueTokens = opaqueTokens
@@ -104,7 +108,7 @@ struct SnapshotBuilder {
                 skipped: &skipped)
             let policy = OrgPolicy(org: org, documents: orgPolicies[org] ?? [], catalog: roles, skipped: &skippedPolicies)
             compiled[org] = Snapshot.CompiledOrg(
-                org: org, functions: functions, routes: routes, identity: identity, policy: policy)
+                org: org, functions: functions, routes: routes, identity: identity, policy: policy, codeRoot: codeRoot)
         }
         lastRecompiledOrgs = touched.count
         lastSkippedProviders = skipped

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseEdge
 import GatehouseIdentity
 import GatehouseModel
@@ -17,19 +18,25 @@ final class SnapshotService: Service, Sendable {
     /// Every issuer's keys the edge may verify with; refreshed here, off the request path.
     private let keys: KeySetCacheRegistry
     private let builder: NIOLockedValueBox<SnapshotBuilder>
+    /// Told which functions each new snapshot holds, so runtimes let go of the others' workers
+    /// and modules.
+    private let retainFunctions: (@Sendable (Set<String>) async -> Void)?
     /// How often stale key sets are looked for (each set's own lifetime decides when it is).
     static let keyRefreshInterval: Duration = .seconds(30)
 
     init(
         store: any Store, edge: EdgeServer, health: HealthState, keys: KeySetCacheRegistry, sessions: SessionDirectory?,
-        opaqueTokens: (any OpaqueTokenChecking)? = nil, roles: RoleCatalog = RoleFiles.builtin(), logger: Logger
+        opaqueTokens: (any OpaqueTokenChecking)? = nil, roles: RoleCatalog = RoleFiles.builtin(), codeRoot: URL? = nil,
+        retainFunctions: (@Sendable (Set<String>) async -> Void)? = nil, logger: Logger
     ) {
+        self.retainFunctions = retainFunctions
         self.store = store
         self.edge = edge
         self.health = health
         self.keys = keys
         self.logger = logger
-        self.builder = NIOLockedValueBox(SnapshotBuilder(registry: keys, sessions: sessions, opaqueTokens: opaqueTokens, roles: roles))
+        self.builder = NIOLockedValueBox(SnapshotBuilder(
+                registry: keys, sessions: sessions, opaqueTokens: opaqueTokens, roles: roles, codeRoot: codeRoot))
     }
 
     /// Gatehouse's issuer has started: recompile every org to trust its tokens.
@@ -67,6 +74,10 @@ final class SnapshotService: Service, Sendable {
         // Newly trusted issuers get their keys now rather than on the first token's refresh.
         let keys = self.keys
         Task { await keys.refreshStale() }
+        if let retainFunctions {
+            let live = snapshot.functionKeys
+            Task { await retainFunctions(live) }
+        }
         logger.debug("snapshot published", metadata: ["revision": "\(snapshot.revision)", "routes": "\(snapshot.routeCount)"])
     }
 

@@ -1,4 +1,5 @@
 import GatehousePolicy
+import GatehouseRuntimes
 import Logging
 import NIOCore
 import NIOSSL
@@ -34,11 +35,33 @@ public struct EdgeSettings: Sendable {
     /// Proxies in front of the edge (`--trusted-proxies`): only their `X-Forwarded-For` entries
     /// are believed when IP rules and rate limits look for the client's address.
     public var trustedProxies: [IPRange]
+    /// How functions that are not streamed to an HTTP upstream are invoked, and where their
+    /// runs go; nil: such routes answer 503 (tests of the proxy alone).
+    public var invocation: EdgeInvocation?
 
-    public init(maxBodyBytes: Int, logger: Logger, trustedProxies: [IPRange] = []) {
+    public init(maxBodyBytes: Int, logger: Logger, trustedProxies: [IPRange] = [], invocation: EdgeInvocation? = nil) {
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
         self.trustedProxies = trustedProxies
+        self.invocation = invocation
+    }
+}
+
+/// The control plane's side of invocations at the edge: the pipeline, and where runs go.
+public struct EdgeInvocation: Sendable {
+    public var invoker: FunctionInvoker
+    /// Records synchronous runs; nil records none.
+    public var recorder: (any RunRecorder)?
+    /// Accepts asynchronous runs (`Prefer: respond-async`); nil: such requests run synchronously.
+    public var asyncRuns: (any AsyncRunQueue)?
+    /// The control listener's base URL, where a run's `Location` points.
+    public var runsBaseURL: String
+
+    public init(invoker: FunctionInvoker, recorder: (any RunRecorder)?, asyncRuns: (any AsyncRunQueue)?, runsBaseURL: String) {
+        self.invoker = invoker
+        self.recorder = recorder
+        self.asyncRuns = asyncRuns
+        self.runsBaseURL = runsBaseURL
     }
 }
 

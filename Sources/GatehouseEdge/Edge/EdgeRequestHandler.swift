@@ -2,6 +2,7 @@ import Foundation
 import GatehouseIdentity
 import GatehouseModel
 import GatehousePolicy
+import GatehouseRuntimes
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -33,6 +34,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         /// A request routed but waiting for its credential to be verified (see `verifyOffLoop`).
         var awaitingVerification: RoutedRequest?
         var upstream: UpstreamConnection?
+        /// Set when the request goes through the invocation pipeline rather than a stream.
+        var invocation: BufferedInvocation?
         /// Request parts that arrived before the upstream connection did.
         var pending: [HTTPClientRequestPart] = []
         var pendingBytes = 0
@@ -277,14 +280,14 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             respond(refusal.problem, to: exchange, extraHeaders: refusal.headers)
             return
         }
-        let upstream = route.upstream
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
             originalHost: head.headers.first(name: "host"), requestId: exchange.requestId, receivedVersion: head.version,
-            upstreamAuthority: route.upstreamAuthority, org: route.org, route: route.name, function: route.functionName,
-            parameterNames: route.parameterNames, parameterValues: parameters, identifiers: state.identifiers)
-        let uri = upstream.basePath + relativePath + target.query
+            upstreamAuthority: route.upstream?.authority ?? head.headers.first(name: "host") ?? "", org: route.org,
+            route: route.name, function: route.functionName, parameterNames: route.parameterNames,
+            parameterValues: parameters, identifiers: state.identifiers)
         var headers = ProxyHeaders.upstreamRequest(head.headers, forwarding)
+        var identityToken: String?
         if let (principal, credential) = caller {
             // The function learns who called from the identity token; the caller's own
             // credential is Gatehouse's to check and goes no further.
@@ -302,11 +305,22 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
                 return
             }
             headers.add(name: ProxyHeaders.identityHeader, value: token)
+            identityToken = token
         }
+        let async = state.settings.invocation?.asyncRuns != nil && BufferedInvocation.prefersAsync(head.headers)
+        guard let upstream = route.upstream, !async else {
+            let invocation = BufferedInvocation(
+                method: head.method.rawValue, path: relativePath, query: target.query, headers: headers,
+                caller: caller.map { BufferedInvocation.caller($0.0, identityToken: identityToken) }, async: async,
+                allocator: context.channel.allocator)
+            gather(invocation, exchange: exchange)
+            return
+        }
+        let uri = upstream.url.basePath + relativePath + target.query
         exchange.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
         armTimer(exchange)
         let pool = state.pool
-        pool.acquire(route.upstreamKey) { [weak self] result in
+        pool.acquire(upstream.key) { [weak self] result in
             guard let self else {
                 // The client went away while this exchange waited: the connection must go back
                 // to the pool, or its slot is lost for good.
@@ -352,7 +366,10 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             }
             return
         }
-        if let upstream = exchange.upstream {
+        if let invocation = exchange.invocation {
+            var buffer = buffer
+            invocation.body.writeBuffer(&buffer)
+        } else if let upstream = exchange.upstream {
             upstream.write(.body(.byteBuffer(buffer)), flush: false)
             if !upstream.channel.isWritable { setClientReading(false) }
         } else {
@@ -366,11 +383,84 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         guard let exchange else { return }
         exchange.requestEnded = true
         guard !exchange.finished else { return }
-        if let upstream = exchange.upstream {
+        if exchange.invocation != nil {
+            invoke(exchange)
+        } else if let upstream = exchange.upstream {
             upstream.write(.end(nil), flush: true)
         } else {
             exchange.pending.append(.end(nil))
         }
+    }
+
+    // MARK: - Through the invocation pipeline
+
+    /// Gathers the request body for the pipeline; the part that arrived during authentication
+    /// is already waiting in `pending`. The route's timeout bounds the upload meanwhile.
+    private func gather(_ invocation: BufferedInvocation, exchange: Exchange) {
+        for case .body(.byteBuffer(var buffer)) in exchange.pending { invocation.body.writeBuffer(&buffer) }
+        exchange.pending = []
+        exchange.pendingBytes = 0
+        exchange.invocation = invocation
+        setClientReading(true)
+        armTimer(exchange)
+        if exchange.requestEnded { invoke(exchange) }
+    }
+
+    /// Runs the pipeline off the loop (it awaits the function) and answers on it.
+    private func invoke(_ exchange: Exchange) {
+        guard let invocation = exchange.invocation, !invocation.started, let route = exchange.route, let context else { return }
+        invocation.started = true
+        // The invoker keeps the function's own deadline from here on.
+        state.timeouts.unwatch(exchange)
+        guard let pipeline = state.settings.invocation else {
+            respond(.functionNotReady("this edge cannot invoke functions of runtime '\(route.function.function.runtime.rawValue)'"), to: exchange)
+            return
+        }
+        let request = invocation.request(route: route, requestId: exchange.requestId)
+        let function = route.function
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let serial = exchange.serial
+        let isAsync = invocation.async
+        Task {
+            let answer: InvocationAnswer
+            if isAsync, let queue = pipeline.asyncRuns {
+                do {
+                    let run = try await queue.accept(request, function: function)
+                    answer = .accepted(run, location: "\(pipeline.runsBaseURL)/v1/orgs/\(run.org)/runs/\(run.id)")
+                } catch {
+                    answer = .failed(.unavailable("the run could not be queued: \(error)"))
+                }
+            } else {
+                let outcome = await pipeline.invoker.invoke(request, function: function)
+                if let recorder = pipeline.recorder {
+                    var run = Run(
+                        id: request.context.runId, org: route.org, function: route.functionName, status: .running, async: false,
+                        createdAt: outcome.startedAt)
+                    run.route = route.name
+                    run.caller = request.context.caller?.subject
+                    run.requestId = request.context.requestId
+                    recorder.record(outcome.completing(run))
+                }
+                answer = .outcome(outcome, runId: request.context.runId)
+            }
+            bound.eventLoop.execute { bound.value.invoked(answer, serial: serial) }
+        }
+    }
+
+    private func invoked(_ result: InvocationAnswer, serial: Int) {
+        guard let context, let exchange, exchange.serial == serial, !exchange.finished else { return }
+        switch result {
+        case .outcome(let outcome, _) where outcome.problem != nil:
+            log(exchange, status: outcome.status, reason: outcome.problem?.detail ?? "")
+        case .failed(let problem):
+            log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
+        default: break
+        }
+        var (head, body) = result.response(requestId: exchange.requestId, version: exchange.version, allocator: context.channel.allocator)
+        if !exchange.edgeFields.isEmpty {
+            head.headers.applyEdgeFields(exchange.edgeFields, edgeOwnsCORS: exchange.route?.edgeRules.cors != nil)
+        }
+        answer(head, body: body, exchange: exchange, closeAfter: false)
     }
 
     // MARK: - From the upstream

@@ -1,5 +1,7 @@
+import Foundation
 import GatehouseModel
 import GatehousePolicy
+import GatehouseRuntimes
 
 /// Everything the edge needs to answer a request, compiled from the store at one revision.
 /// Immutable: a configuration change builds a new snapshot off the request path and the edge
@@ -53,7 +55,12 @@ public final class Snapshot: Sendable {
             .sorted { $0.suffix.count > $1.suffix.count }
         self.routeCount = count
         self.identities = orgs.mapValues(\.identity)
+        self.functionKeys = Set(orgs.values.flatMap { $0.functions.values.map(\.key) })
     }
+
+    /// The `DeployedFunction.key` of every function in the snapshot: what runtimes keep
+    /// workers and modules for (see `FunctionInvoker.retain(only:)`).
+    public let functionKeys: Set<String>
 
     /// The compiled identity of an org that has routes or functions.
     public func identity(of org: String) -> OrgIdentity? { identities[org] }
@@ -71,21 +78,28 @@ public final class Snapshot: Sendable {
         /// The org's policies; each route carries the edge rules that apply to it.
         public let policy: OrgPolicy?
 
-        public init(org: String, functions: [Function], routes: [Route], identity: OrgIdentity? = nil, policy: OrgPolicy? = nil) {
+        /// The org's functions as the invocation pipeline runs them, by name.
+        public let functions: [String: DeployedFunction]
+
+        /// - Parameter codeRoot: where uploaded code is unpacked (`<data dir>/code`).
+        public init(
+            org: String, functions: [Function], routes: [Route], identity: OrgIdentity? = nil, policy: OrgPolicy? = nil,
+            codeRoot: URL? = nil
+        ) {
             let identity = identity ?? .empty(org: org)
             self.identity = identity
             self.policy = policy
-            var upstreams: [String: (Function, Function.Endpoint)] = [:]
+            var deployed: [String: DeployedFunction] = [:]
             for function in functions {
-                guard let endpoint = try? function.endpoint() else { continue }
-                upstreams[function.name] = (function, endpoint)
+                deployed[function.name] = DeployedFunction(org: org, function: function, codeRoot: codeRoot)
             }
+            self.functions = deployed
             var prefixEntries: [(PathPattern, CompiledRoute)] = []
             var exact: [String: [(PathPattern, CompiledRoute)]] = [:]
             var wildcard: [String: [(PathPattern, CompiledRoute)]] = [:]
             var count = 0
             for route in routes {
-                guard let (function, endpoint) = upstreams[route.function] else { continue }
+                guard let function = deployed[route.function] else { continue }
                 // Once per route, shared by its paths: the request path never looks rules up by name.
                 let edgeRules = policy?.edgeRules(forRoute: route.name) ?? .none
                 // An org without policies grants no one `functions:invoke`.
@@ -95,7 +109,7 @@ public final class Snapshot: Sendable {
                 for raw in route.paths {
                     guard let pattern = try? PathPattern(parsing: raw, field: "") else { continue }
                     let compiled = CompiledRoute(
-                        route: route, org: org, function: function, endpoint: endpoint, pattern: pattern, rawPattern: raw,
+                        route: route, org: org, function: function, pattern: pattern, rawPattern: raw,
                         identity: identity, edgeRules: edgeRules, invokeAuthorizer: invokeAuthorizer)
                     count += 1
                     let hosts = route.hostList

@@ -1,0 +1,97 @@
+import Foundation
+import GatehouseIdentity
+import GatehouseModel
+import GatehouseRuntimes
+import NIOCore
+import NIOHTTP1
+
+/// A request that goes through the invocation pipeline instead of being streamed to an HTTP
+/// upstream: its body is gathered (bounded by the edge's and the route's body limits, which
+/// `EdgeRequestHandler` enforces as it reads) and handed to the `FunctionInvoker` whole.
+final class BufferedInvocation {
+    let method: String
+    let path: String
+    let query: String
+    let headers: [(name: String, value: String)]
+    let caller: Caller?
+    let async: Bool
+    var body: ByteBuffer
+    var started = false
+
+    init(method: String, path: Substring, query: Substring, headers: HTTPHeaders, caller: Caller?, async: Bool, allocator: ByteBufferAllocator) {
+        self.method = method
+        self.path = path.isEmpty ? "/" : String(path)
+        self.query = query.hasPrefix("?") ? String(query.dropFirst()) : String(query)
+        // The pipeline's drivers speak to the function themselves; these describe this hop.
+        self.headers = headers.compactMap { name, value in
+            let lowered = name.lowercased()
+            return lowered == "host" || lowered == "content-length" || lowered == "transfer-encoding" ? nil : (name: name, value: value)
+        }
+        self.caller = caller
+        self.async = async
+        self.body = allocator.buffer(capacity: 0)
+    }
+
+    func request(route: CompiledRoute, requestId: String) -> InvocationRequest {
+        InvocationRequest(
+            method: method, path: path, query: query, headers: headers, body: Array(body.readableBytesView),
+            context: InvocationContext(
+                runId: RunID.generate(), requestId: requestId, org: route.org, function: route.functionName, route: route.name,
+                caller: caller, timeoutMs: route.timeoutMs, isAsync: async))
+    }
+
+    /// `Prefer: respond-async` (RFC 7240), alone or among other preferences.
+    static func prefersAsync(_ headers: HTTPHeaders) -> Bool {
+        headers[canonicalForm: "prefer"].contains { $0.lowercased() == "respond-async" || $0.lowercased().hasPrefix("respond-async;") }
+    }
+
+    static func caller(_ principal: Principal, identityToken: String?) -> Caller {
+        Caller(
+            subject: principal.callerSubject, kind: principal.kind.rawValue, provider: principal.provider,
+            groups: principal.groups.sorted(), scopes: principal.scopes.sorted(), identityToken: identityToken)
+    }
+}
+
+/// What came back from the pipeline, for the edge to answer with.
+enum InvocationAnswer: Sendable {
+    case outcome(InvocationOutcome, runId: String)
+    case accepted(Run, location: String)
+    case failed(Problem)
+}
+
+extension InvocationAnswer {
+    /// Response fields from the function that the edge does not pass on: framing is the edge's
+    /// (it sends the whole body it holds), and connection-level fields mean nothing here.
+    private static let dropped: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "proxy-connection", "x-request-id",
+    ]
+
+    func response(requestId: String, version: HTTPVersion, allocator: ByteBufferAllocator) -> (HTTPResponseHead, ByteBuffer) {
+        var headers = HTTPHeaders()
+        let status: Int
+        let body: ByteBuffer
+        switch self {
+        case .outcome(let outcome, let runId):
+            status = outcome.status
+            for (name, value) in outcome.headers where !Self.dropped.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+            headers.replaceOrAdd(name: "x-gatehouse-run-id", value: runId)
+            body = allocator.buffer(bytes: outcome.body)
+        case .accepted(let run, let location):
+            status = 202
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "location", value: location)
+            headers.add(name: "preference-applied", value: "respond-async")
+            headers.add(name: "x-gatehouse-run-id", value: run.id)
+            body = allocator.buffer(bytes: (try? StrictJSON.encoder.encode(run)) ?? Data("{}".utf8))
+        case .failed(let problem):
+            status = problem.status
+            headers.add(name: "content-type", value: Problem.mediaType)
+            body = allocator.buffer(bytes: problem.with(requestId: requestId).encoded())
+        }
+        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        headers.replaceOrAdd(name: "x-request-id", value: requestId)
+        return (HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers), body)
+    }
+}
