@@ -35,9 +35,11 @@ extension Function {
     public var secretNames: [String] { secrets ?? [] }
 
     /// Whether every invocation must be seen whole by Gatehouse (the body read, checked or
-    /// wrapped) rather than streamed through to an HTTP upstream.
+    /// wrapped, the call counted against `maxConcurrency`) rather than streamed through to an
+    /// HTTP upstream.
     public var needsBufferedInvocation: Bool {
         !runtime.isHTTPUpstream || effectiveMode == .envelope || schema?.in != nil || schema?.out != nil
+            || maxConcurrency != nil
             || !secretNames.isEmpty || !(env ?? [:]).isEmpty || openfaas?.basicAuthSecret != nil
     }
 

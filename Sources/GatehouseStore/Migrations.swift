@@ -11,6 +11,7 @@ enum Migrations {
     static let changeLog = "v3-change-log"
     static let authRecords = "v4-auth-records"
     static let quotaUsage = "v5-quota-usage"
+    static let runs = "v6-runs"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -101,6 +102,32 @@ enum Migrations {
                         used INTEGER NOT NULL,
                         period_end INTEGER NOT NULL
                     ) WITHOUT ROWID;
+                    """)
+        }
+
+        // Function runs: records, not configuration, so they advance no revision. `record` is
+        // the run's JSON (bounded output and logs); the columns beside it serve the listings
+        // (an org's runs newest first, optionally of one function) and the queue's recovery.
+        // `run_requests` holds an accepted asynchronous run's request until the run ends, so a
+        // restart finds every run that was accepted and not finished.
+        migrator.registerMigration(runs) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                        id TEXT NOT NULL PRIMARY KEY,
+                        org TEXT NOT NULL,
+                        function TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        record BLOB NOT NULL
+                    );
+                    CREATE INDEX runs_by_org ON runs (org, created_at DESC, id DESC);
+                    CREATE INDEX runs_by_function ON runs (org, function, created_at DESC, id DESC);
+                    CREATE INDEX runs_by_status ON runs (status) WHERE status IN ('queued', 'running');
+                    CREATE TABLE run_requests (
+                        id TEXT NOT NULL PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+                        request BLOB NOT NULL
+                    );
                     """)
         }
 

@@ -20,6 +20,8 @@ enum AdminRouter {
         var auth: AuthServices? = nil
         /// The built-in roles (or `--policies-dir`'s), which every org's policies may bind.
         var roles: RoleCatalog = RoleFiles.builtin()
+        /// Invoking functions, runs and code; nil leaves those routes out (tests of the admin API alone).
+        var functions: FunctionServices? = nil
         var logger: Logger
     }
 
@@ -60,6 +62,10 @@ enum AdminRouter {
         ResourceEndpoints(store: store, rules: APIKeyRules()).register(on: router)
         ResourceEndpoints(store: store, rules: PolicyRules(catalog: dependencies.roles)).register(on: router)
         AccessCheckRoute.register(on: router, authorizer: authorizer)
+        if let functions = dependencies.functions {
+            RunRoutes.register(on: router, store: functions.runs.store)
+            InvokeRoute.register(on: router, store: store, services: functions)
+        }
         return router
     }
 }

@@ -13,7 +13,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         let requestId = RequestIds.from(request.headers)
         do {
             var response = try await next(request, context)
-            response.headers[.xRequestId] = requestId
+            // A handler that made its own id (and passed it on to a function's run) keeps it.
+            if response.headers[.xRequestId] == nil { response.headers[.xRequestId] = requestId }
             return response
         } catch let problem as Problem {
             return render(problem, requestId: requestId, request: request)

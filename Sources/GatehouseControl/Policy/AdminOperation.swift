@@ -16,6 +16,11 @@ struct AdminOperation: Equatable, Sendable {
 
     /// The access-check endpoint's last segment: `POST /v1/orgs/{org}/access-checks`.
     static let accessChecks = "access-checks"
+    /// Runs are records, not resources: `GET /v1/orgs/{org}/runs[/{id}]` reads them.
+    static let runs = "runs"
+    /// `POST /v1/orgs/{org}/functions/{name}/invoke`, and `.../code` (PUT uploads, GET reads).
+    static let invoke = "invoke"
+    static let code = "code"
 
     init(org: String, resource: String, action: String, createsIfAbsent: ResourceKey? = nil) {
         self.org = org
@@ -38,6 +43,13 @@ struct AdminOperation: Equatable, Sendable {
             self.init(org: parts[2], resource: ResourceKind.org.rawValue, action: action)
         case 4 where parts[3] == Self.accessChecks:
             self.init(org: parts[2], resource: ResourceKind.policy.rawValue, action: "read")
+        case 4 where parts[3] == Self.runs, 5 where parts[3] == Self.runs:
+            // Not readable: answered 405 by the router, but never let through unchecked.
+            self.init(org: parts[2], resource: Self.runs, action: read ? "read" : "update")
+        case 6 where parts[3] == ResourceKind.function.rawValue && parts[5] == Self.invoke:
+            self.init(org: parts[2], resource: ResourceKind.function.rawValue, action: "invoke")
+        case 6 where parts[3] == ResourceKind.function.rawValue && parts[5] == Self.code:
+            self.init(org: parts[2], resource: ResourceKind.function.rawValue, action: read ? "read" : "update")
         case 4:
             guard ResourceKind(rawValue: parts[3]) != nil else { return nil }
             guard read || method == "POST" else { return nil }

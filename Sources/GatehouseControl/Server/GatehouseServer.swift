@@ -3,10 +3,12 @@ import Foundation
 import GatehouseEdge
 import GatehouseIdentity
 import GatehousePolicy
+import GatehouseRuntimes
 import GatehouseStore
 import Hummingbird
 import HummingbirdHTTP2
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -38,6 +40,15 @@ public enum GatehouseServer {
 
         let group = MultiThreadedEventLoopGroup.singleton
         let health = HealthState()
+        // Outbound calls of the control plane, never on a request's path: identity providers'
+        // discovery and keys, code exchanges, GitHub's and Microsoft Graph's APIs; and functions
+        // on HTTP endpoints and FaaS engines that the invocation pipeline calls.
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .shared(group),
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
+        let functions = try FunctionServicesFactory.make(
+            configuration: configuration, store: store, sealer: sealer, httpClient: httpClient, logger: logger)
+        let controlURL = NIOLockedValueBox(configuration.externalURL ?? "")
         let publicAddress = try configuration.publicListenAddress
         let plainAddress = try configuration.plainListenAddress
         let edge = try EdgeServer(
@@ -46,24 +57,25 @@ public enum GatehouseServer {
                 plainHost: plainAddress?.host, plainPort: plainAddress?.port, tls: edgeTLS,
                 settings: EdgeSettings(
                     maxBodyBytes: configuration.maxBodyBytes, logger: logger,
-                    trustedProxies: configuration.trustedProxyRanges),
+                    trustedProxies: configuration.trustedProxyRanges,
+                    invocation: EdgeInvocation(
+                        invoker: functions.invoker, recorder: functions.runs, asyncRuns: functions.runs,
+                        runsBaseURL: { controlURL.withLockedValue { $0 } })),
                 shutdownGrace: .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000)),
                 upstreamTrustRoots: try devPaths.map { try NIOSSLCertificate.fromPEMFile($0.ca.path) } ?? []),
             group: group)
 
-        // Outbound calls of the control plane, never on a request's path: identity providers'
-        // discovery and keys, code exchanges, GitHub's and Microsoft Graph's APIs.
-        let httpClient = HTTPClient(
-            eventLoopGroupProvider: .shared(group),
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
         do {
             try await serve(
                 configuration: configuration, store: store, sealer: sealer, verifier: verifier, edge: edge, group: group,
-                httpClient: httpClient, devPaths: devPaths, edgeTLS: edgeTLS, health: health, roles: roles, logger: logger)
+                httpClient: httpClient, devPaths: devPaths, edgeTLS: edgeTLS, health: health, roles: roles,
+                functions: functions, controlURL: controlURL, logger: logger)
         } catch {
+            await functions.invoker.shutdown()
             try? await httpClient.shutdown()
             throw error
         }
+        await functions.invoker.shutdown()
         try await httpClient.shutdown()
         try store.close()
         logger.notice("gatehouse stopped")
@@ -72,7 +84,8 @@ public enum GatehouseServer {
     private static func serve(
         configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, verifier: AdminTokenVerifier,
         edge: EdgeServer, group: MultiThreadedEventLoopGroup, httpClient: HTTPClient, devPaths: DevCertificates.Paths?,
-        edgeTLS: TLSConfiguration, health: HealthState, roles: RoleCatalog, logger: Logger
+        edgeTLS: TLSConfiguration, health: HealthState, roles: RoleCatalog, functions: FunctionServices,
+        controlURL: NIOLockedValueBox<String>, logger: Logger
     ) async throws {
         let dataDir = configuration.dataDirectory
         let adminAddress = try configuration.adminListenAddress
@@ -84,7 +97,8 @@ public enum GatehouseServer {
         let loginProviders = LoginProviders(store: store, sealer: sealer, client: httpClient)
         let snapshots = SnapshotService(
             store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory,
-            opaqueTokens: GitHubBearerTokens(providers: loginProviders), roles: roles, logger: logger)
+            opaqueTokens: GitHubBearerTokens(providers: loginProviders), roles: roles, codeRoot: functions.codeRoot,
+            retainFunctions: { [invoker = functions.invoker] live in await invoker.retain(only: live) }, logger: logger)
         try await snapshots.publishCurrent()
         try await QuotaPersistence.load(into: edge.quotaCounter, from: store)
         let edgeAddresses = try await edge.bind()
@@ -106,7 +120,7 @@ public enum GatehouseServer {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, auth: auth, roles: roles, logger: logger))
+                issuer: issuerSlot, auth: auth, roles: roles, functions: functions, logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(
@@ -119,6 +133,7 @@ public enum GatehouseServer {
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
                 logger.notice("control listening", metadata: ["https": "\(admin)"])
+                controlURL.withLockedValue { if $0.isEmpty { $0 = "https://\(admin)" } }
                 do {
                     // The issuer is the control listener's external URL, known now the port is bound.
                     let issuer = try TokenIssuer(
@@ -149,6 +164,8 @@ public enum GatehouseServer {
                 .init(service: snapshots), .init(service: SigningKeyRotation(slot: issuerSlot, logger: logger)),
                 // Stops after the listeners have drained, so its last save holds every count.
                 .init(service: QuotaPersistence(counter: edge.quotaCounter, store: store, logger: logger)),
+                // Stops after the listeners: the edge's last runs are recorded, queued ones stay queued.
+                .init(service: functions.runs),
                 .init(service: ListenersService(edge: edge, control: control)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

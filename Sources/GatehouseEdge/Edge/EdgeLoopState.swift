@@ -54,10 +54,13 @@ public struct EdgeInvocation: Sendable {
     public var recorder: (any RunRecorder)?
     /// Accepts asynchronous runs (`Prefer: respond-async`); nil: such requests run synchronously.
     public var asyncRuns: (any AsyncRunQueue)?
-    /// The control listener's base URL, where a run's `Location` points.
-    public var runsBaseURL: String
+    /// The control listener's base URL, where a run's `Location` points (known once it is bound).
+    public var runsBaseURL: @Sendable () -> String
 
-    public init(invoker: FunctionInvoker, recorder: (any RunRecorder)?, asyncRuns: (any AsyncRunQueue)?, runsBaseURL: String) {
+    public init(
+        invoker: FunctionInvoker, recorder: (any RunRecorder)?, asyncRuns: (any AsyncRunQueue)?,
+        runsBaseURL: @escaping @Sendable () -> String
+    ) {
         self.invoker = invoker
         self.recorder = recorder
         self.asyncRuns = asyncRuns

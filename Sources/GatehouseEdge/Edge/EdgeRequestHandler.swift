@@ -426,7 +426,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             if isAsync, let queue = pipeline.asyncRuns {
                 do {
                     let run = try await queue.accept(request, function: function)
-                    answer = .accepted(run, location: "\(pipeline.runsBaseURL)/v1/orgs/\(run.org)/runs/\(run.id)")
+                    answer = .accepted(run, location: "\(pipeline.runsBaseURL())/v1/orgs/\(run.org)/runs/\(run.id)")
                 } catch {
                     answer = .failed(.unavailable("the run could not be queued: \(error)"))
                 }
@@ -460,7 +460,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         if !exchange.edgeFields.isEmpty {
             head.headers.applyEdgeFields(exchange.edgeFields, edgeOwnsCORS: exchange.route?.edgeRules.cors != nil)
         }
-        answer(head, body: body, exchange: exchange, closeAfter: false)
+        answer(head, body: body.readableBytes > 0 ? body : nil, exchange: exchange, closeAfter: false)
     }
 
     // MARK: - From the upstream

@@ -90,8 +90,13 @@ extension InvocationAnswer {
             headers.add(name: "content-type", value: Problem.mediaType)
             body = allocator.buffer(bytes: problem.with(requestId: requestId).encoded())
         }
-        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         headers.replaceOrAdd(name: "x-request-id", value: requestId)
+        // RFC 9110 §8.6: no Content-Length (and no content) on 1xx and 204; a function that
+        // answers 204 with a body gets the body dropped rather than a malformed response.
+        guard status >= 200, status != 204, status != 304 else {
+            return (HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers), allocator.buffer(capacity: 0))
+        }
+        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         return (HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers), body)
     }
 }

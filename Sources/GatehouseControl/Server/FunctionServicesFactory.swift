@@ -1,0 +1,23 @@
+import AsyncHTTPClient
+import Foundation
+import GatehouseRuntimes
+import GatehouseStore
+import Logging
+
+/// Builds the function side of the server: the drivers each runtime runs on, the invocation
+/// pipeline around them, and the runs service. The edge and the control listener share them.
+enum FunctionServicesFactory {
+    static func make(
+        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, httpClient: HTTPClient, logger: Logger
+    ) throws -> FunctionServices {
+        let codeRoot = configuration.dataDirectory.appendingPathComponent("code", isDirectory: true)
+        try FileManager.default.createDirectory(at: codeRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var runtimes = FunctionRuntimes()
+        runtimes.register(HTTPEngineRuntime(client: httpClient), for: .http, .openfaas, .knative)
+        let invoker = FunctionInvoker(runtimes: runtimes, secrets: StoreSecretSource(store: store, sealer: sealer), logger: logger)
+        let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
+        return FunctionServices(
+            invoker: invoker, runs: runs, codeRoot: codeRoot, maxBodyBytes: configuration.maxBodyBytes,
+            maxCodeBytes: FunctionServices.maxCodeBytes)
+    }
+}
