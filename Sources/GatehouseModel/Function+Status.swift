@@ -30,8 +30,11 @@ extension Function {
             self.uploadedAt = uploadedAt
         }
 
-        /// The hex of the digest, used as the code's directory name.
+        /// The hex of the digest.
         public var hex: String { String(digest.dropFirst("sha256:".count)) }
+        /// Where the code is unpacked, under the code root: by digest, and for a single file by
+        /// digest and name (the same bytes may be uploaded under two names).
+        public var directoryName: String { format == .file ? "\(hex)-\(filename ?? "file")" : hex }
     }
 
     public struct Status: Codable, Sendable, Equatable {

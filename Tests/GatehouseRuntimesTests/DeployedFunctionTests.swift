@@ -14,7 +14,7 @@ import Testing
         function.code = .init(digest: "sha256:" + String(repeating: "ab", count: 32), size: 10, format: .file, filename: "main.py")
         let root = URL(fileURLWithPath: "/var/lib/gatehouse/code")
         let deployed = DeployedFunction(org: "acme", function: function, codeRoot: root)
-        #expect(deployed.codeDirectory?.path == "/var/lib/gatehouse/code/" + String(repeating: "ab", count: 32))
+        #expect(deployed.codeDirectory?.path == "/var/lib/gatehouse/code/" + String(repeating: "ab", count: 32) + "-main.py")
         var changed = function
         changed.code?.digest = "sha256:" + String(repeating: "cd", count: 32)
         #expect(DeployedFunction(org: "acme", function: changed, codeRoot: root).key != deployed.key)

@@ -65,6 +65,7 @@ enum AdminRouter {
         if let functions = dependencies.functions {
             RunRoutes.register(on: router, store: functions.runs.store)
             InvokeRoute.register(on: router, store: store, services: functions)
+            CodeRoutes.register(on: router, store: store, services: functions, logger: dependencies.logger)
         }
         return router
     }

@@ -48,6 +48,31 @@ struct OrgRules: ResourceRules {
 }
 
 struct FunctionRules: ResourceRules {
+    /// `code` and `status` are the server's: a write keeps the stored ones, whatever its body
+    /// says. Code built for another runtime or handler is not trusted to fit the new one: the
+    /// function waits for its code to be uploaded again (the same bytes rebuild at once).
+    func storable(_ function: Function, org: String, existing: StoredDocument?) throws -> (Function, Data?) {
+        var function = function
+        let stored = try existing.map { try $0.decoded(as: Function.self) }
+        function.code = stored?.code
+        function.status = stored?.status
+        if let stored, stored.code != nil, function.runtime.runsUploadedCode,
+            stored.runtime != function.runtime || stored.process != function.process || stored.wasm != function.wasm
+        {
+            function.status = Function.Status(
+                state: .pending,
+                reason: "the runtime changed since the code was built: upload the code again (PUT /v1/orgs/\(org)/functions/\(function.name)/code)",
+                updatedAt: Date())
+        }
+        if !function.runtime.runsUploadedCode {
+            function.code = nil
+            function.status = Function.Status(state: .ready)
+        } else if function.code == nil || function.status == nil {
+            function.status = function.initialStatus
+        }
+        return (function, nil)
+    }
+
     func checkDelete(_ function: Function, org: String, in store: any StoreReader) throws {
         let routes = try store.resources(Route.self, org: org, after: nil, limit: nil)
         if let user = routes.first(where: { $0.function == function.name }) {

@@ -14,6 +14,9 @@ enum FunctionServicesFactory {
         try FileManager.default.createDirectory(at: codeRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var runtimes = FunctionRuntimes()
         runtimes.register(HTTPEngineRuntime(client: httpClient), for: .http, .openfaas, .knative)
+        let workers = ProcessWorkerRuntime()
+        if !workers.isolated { logger.warning("\(WorkerSandboxNotice.text)") }
+        runtimes.register(workers, for: .process)
         let invoker = FunctionInvoker(runtimes: runtimes, secrets: StoreSecretSource(store: store, sealer: sealer), logger: logger)
         let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
         return FunctionServices(

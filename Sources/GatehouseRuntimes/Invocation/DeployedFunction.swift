@@ -23,7 +23,7 @@ public final class DeployedFunction: Sendable {
         self.org = org
         self.function = function
         if let code = function.code, let codeRoot {
-            self.codeDirectory = codeRoot.appendingPathComponent(code.hex, isDirectory: true)
+            self.codeDirectory = codeRoot.appendingPathComponent(code.directoryName, isDirectory: true)
         } else {
             self.codeDirectory = nil
         }

@@ -149,30 +149,38 @@ public final class FunctionInvoker: Sendable {
     }
 
     /// The driver, raced against the deadline: a driver that cannot stop its work in time
-    /// still cannot hold the caller past it.
+    /// still cannot hold the caller past it (its task is cancelled and left to finish alone).
     private static func run(
         _ driver: any FunctionRuntime, _ request: RuntimeRequest, _ function: DeployedFunction
     ) async -> Result<RuntimeResponse, RuntimeError> {
         let deadline = request.deadline
-        return await withTaskGroup(of: Result<RuntimeResponse, RuntimeError>?.self) { group in
-            group.addTask {
-                do throws(RuntimeError) {
-                    return .success(try await driver.invoke(request, function: function))
-                } catch {
-                    return .failure(error)
+        let decided = NIOLockedValueBox(false)
+        return await withCheckedContinuation { continuation in
+            @Sendable func finish(_ result: Result<RuntimeResponse, RuntimeError>) -> Bool {
+                let first = decided.withLockedValue { done in
+                    defer { done = true }
+                    return !done
                 }
+                if first { continuation.resume(returning: result) }
+                return first
             }
-            group.addTask {
-                // A little grace so a driver that stops its own work at the deadline reports it
-                // (with the logs it has) before this gives up on it.
+            // A little grace so a driver that stops its own work at the deadline reports it
+            // (with the logs it has) before this gives up on it.
+            let timer = Task {
                 try? await Task.sleep(until: deadline + .milliseconds(250), clock: .continuous)
-                return Task.isCancelled ? nil : .failure(.timeout(logs: []))
+                return !Task.isCancelled
             }
-            defer { group.cancelAll() }
-            while let result = await group.next() {
-                if let result { return result }
+            let work = Task {
+                do throws(RuntimeError) {
+                    _ = finish(.success(try await driver.invoke(request, function: function)))
+                } catch {
+                    _ = finish(.failure(error))
+                }
+                timer.cancel()
             }
-            return .failure(.timeout(logs: []))
+            Task {
+                if await timer.value, finish(.failure(.timeout(logs: []))) { work.cancel() }
+            }
         }
     }
 
