@@ -17,6 +17,7 @@ enum FunctionServicesFactory {
         let workers = ProcessWorkerRuntime()
         if !workers.isolated { logger.warning("\(WorkerSandboxNotice.text)") }
         runtimes.register(workers, for: .process)
+        runtimes.register(WasmModuleRuntime(), for: .wasm)
         let invoker = FunctionInvoker(runtimes: runtimes, secrets: StoreSecretSource(store: store, sealer: sealer), logger: logger)
         let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
         return FunctionServices(
