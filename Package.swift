@@ -140,6 +140,7 @@ let package = Package(
             dependencies: [
                 "GatehouseControl",
                 "GatehouseClient",
+                "JSONSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

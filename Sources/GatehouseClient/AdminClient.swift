@@ -64,11 +64,27 @@ public final class AdminClient: Sendable {
         _ method: HTTPMethodName, path: String, query: [(String, String)] = [],
         body: Data? = nil, ifMatch revision: Int64? = nil
     ) async throws -> Response {
+        var headers: [(String, String)] = []
+        if let revision { headers.append(("If-Match", "\"\(revision)\"")) }
+        let response = try await exchange(
+            method, path: path, query: query, body: body, contentType: body == nil ? nil : "application/json", headers: headers)
+        guard (200..<300).contains(response.status) else {
+            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
+        }
+        return Response(status: response.status, body: response.body)
+    }
+
+    /// One request with any body, answered whatever its status (a function's own error
+    /// responses are answers too): the same credentials, refresh and retry as `send`.
+    func exchange(
+        _ method: HTTPMethodName, path: String, query: [(String, String)] = [], body: Data?, contentType: String?,
+        headers: [(String, String)] = []
+    ) async throws -> HTTPExchangeResponse {
         var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
-        exchange.headers.append(("Accept", "application/json, \(Problem.mediaType)"))
-        if let revision { exchange.headers.append(("If-Match", "\"\(revision)\"")) }
+        exchange.headers.append(("Accept", "application/json, \(Problem.mediaType), */*"))
+        exchange.headers += headers
         if let body {
-            exchange.headers.append(("Content-Type", "application/json"))
+            exchange.headers.append(("Content-Type", contentType ?? "application/octet-stream"))
             exchange.body = body
         }
         var response: HTTPExchangeResponse
@@ -85,10 +101,7 @@ public final class AdminClient: Sendable {
                 response = try await transport.send(exchange.authorized(by: refreshed))
             }
         }
-        guard (200..<300).contains(response.status) else {
-            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
-        }
-        return Response(status: response.status, body: response.body)
+        return response
     }
 
     func decode<T: Decodable>(_ type: T.Type, from response: Response, what: String) throws -> T {

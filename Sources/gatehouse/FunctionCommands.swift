@@ -1,9 +1,14 @@
 import ArgumentParser
+import Foundation
+import GatehouseClient
 import GatehouseModel
+import JSONSchema
 
 /// `gatehouse function ...`: what routes send requests to. The flags of one runtime choose it:
-/// `--url` an HTTP endpoint, `--openfaas-gateway` an OpenFaaS function, `--knative-url` or
-/// `--knative-ingress` a Knative Service.
+/// `--runtime process` (with `--language` and `--handler`) or `--runtime wasm` for code run by
+/// Gatehouse (uploaded with `gatehouse function code`), `--url` an HTTP endpoint,
+/// `--openfaas-gateway` an OpenFaaS function, `--knative-url` or `--knative-ingress` a Knative
+/// Service. The invocation flags (`--mode`, `--secret`, `--env`, `--schema-in`, ...) apply to any.
 enum FunctionCommands: ResourceCommandKind {
     typealias Value = Function
     typealias Scope = OrgScope
@@ -42,7 +47,62 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("timeout-ms"), help: "How long a call may take, 1-900000 ms (default 30000).")
         var timeoutMs: Int?
 
-        var isEmpty: Bool { runtimeBlock == nil && httpVersion == nil && timeoutMs == nil }
+        @Option(help: "process or wasm: code run by Gatehouse (the other runtimes follow from their own flags).")
+        var runtime: String?
+
+        @Option(help: "runtime process: python3, node or exec.") var language: String?
+        @Option(help: "runtime process: module.function (main.handle), or the executable's path for exec.") var handler: String?
+        @Option(name: .customLong("max-instances"), help: "runtime process: workers at most (default 4).") var maxInstances: Int?
+        @Option(name: .customLong("memory-mb"), help: "runtime process: each worker's memory limit (default 256).") var memoryMB: Int?
+        @Option(name: .customLong("memory-pages"), help: "runtime wasm: linear memory limit in 64 KiB pages (default 256).")
+        var memoryPages: Int?
+
+        @Option(help: "http (the function sees the request) or envelope ({context, payload} in, return value out).")
+        var mode: String?
+        @Option(name: .customLong("secret"), help: "An org secret the function receives; repeat.") var secrets: [String] = []
+        @Option(name: .customLong("env"), help: "NAME=VALUE in the function's environment; repeat.") var env: [String] = []
+        @Option(name: .customLong("max-concurrency"), help: "Invocations at once (beyond it and --max-queue: 429).")
+        var maxConcurrency: Int?
+        @Option(name: .customLong("max-queue"), help: "Invocations waiting for a slot (default --max-concurrency).") var maxQueue: Int?
+        @Option(name: .customLong("schema-in"), help: "A JSON Schema file the request body must satisfy.") var schemaIn: String?
+        @Option(name: .customLong("schema-out"), help: "A JSON Schema file the response body must satisfy.") var schemaOut: String?
+
+        var isEmpty: Bool {
+            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
+                && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && maxInstances == nil
+                && memoryMB == nil && memoryPages == nil && handler == nil
+        }
+
+        /// The invocation fields, whatever the runtime.
+        func applyInvocation(to function: inout Function) throws {
+            if let mode {
+                guard let value = Function.Mode(rawValue: mode) else { throw ValidationError("--mode must be http or envelope") }
+                function.mode = value
+            }
+            if !secrets.isEmpty { function.secrets = secrets }
+            if !env.isEmpty {
+                var values = function.env ?? [:]
+                for item in env {
+                    guard let pair = try? KeyValueArgument(parsing: item) else { throw ValidationError("--env takes NAME=VALUE") }
+                    values[pair.key] = pair.value
+                }
+                function.env = values
+            }
+            if let maxConcurrency { function.maxConcurrency = maxConcurrency }
+            if let maxQueue { function.maxQueue = maxQueue }
+            for (path, input) in [(schemaIn, true), (schemaOut, false)] {
+                guard let path else { continue }
+                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+                let schema = try JSONSchemaFile.parse(data, path: path)
+                var schemas = function.schema ?? Function.Schemas()
+                if input { schemas.in = schema } else { schemas.out = schema }
+                function.schema = schemas
+            }
+            if let handler, function.process != nil { function.process?.handler = handler }
+            if let maxInstances { function.process?.maxInstances = maxInstances }
+            if let memoryMB { function.process?.memoryMB = memoryMB }
+            if let memoryPages, function.runtime == .wasm { function.wasm = .init(module: function.wasm?.module, memoryPages: memoryPages) }
+        }
 
         func version() throws -> Function.HTTPRuntime.Version? {
             guard let httpVersion else { return nil }
@@ -54,6 +114,8 @@ enum FunctionCommands: ResourceCommandKind {
 
         /// The runtime the flags give, if any; flags of two runtimes at once are a usage error.
         var runtimeBlock: Function.Runtime? {
+            if runtime == "process" || language != nil { return .process }
+            if runtime == "wasm" { return .wasm }
             if url != nil { return .http }
             if openfaasGateway != nil || openfaasFunction != nil || openfaasNamespace != nil { return .openfaas }
             if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
@@ -64,15 +126,23 @@ enum FunctionCommands: ResourceCommandKind {
 
         /// Replaces `function`'s runtime with the one the flags give.
         func applyRuntime(to function: inout Function) throws {
-            let given = [url != nil, openfaasGateway != nil || openfaasFunction != nil, knativeURL != nil || knativeIngress != nil]
+            let given = [
+                runtime != nil || language != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
+                knativeURL != nil || knativeIngress != nil,
+            ]
             guard given.filter({ $0 }).count <= 1 else {
-                throw ValidationError("give the flags of one runtime: --url, --openfaas-..., or --knative-...")
+                throw ValidationError("give the flags of one runtime: --runtime process|wasm, --url, --openfaas-..., or --knative-...")
+            }
+            if let runtime, runtime != "process", runtime != "wasm" {
+                throw ValidationError("--runtime is process or wasm; the other runtimes follow from their flags (--url, --openfaas-..., --knative-...)")
             }
             guard let runtime = runtimeBlock else { return }
             function.runtime = runtime
             function.http = nil
             function.openfaas = nil
             function.knative = nil
+            function.process = nil
+            function.wasm = nil
             switch runtime {
             case .http:
                 function.http = Function.HTTPRuntime(url: url ?? "", version: try version())
@@ -83,20 +153,33 @@ enum FunctionCommands: ResourceCommandKind {
                 function.knative = Function.KnativeRuntime(
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
                     domain: knativeDomain)
-            case .process, .wasm, .openwhisk:
+            case .process:
+                guard let language, let parsed = Function.ProcessRuntime.Language(rawValue: language) else {
+                    throw ValidationError("--runtime process needs --language python3, node or exec")
+                }
+                guard let handler else { throw ValidationError("--runtime process needs --handler (main.handle, or bin/server for exec)") }
+                function.process = Function.ProcessRuntime(language: parsed, handler: handler)
+            case .wasm:
+                function.wasm = Function.WasmRuntime()
+            case .openwhisk:
                 break  // not given by these flags (see `runtimeBlock`)
             }
         }
     }
 
-    static let abstract = "Manage functions: HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+    static let abstract =
+        "Manage functions: code run by Gatehouse (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+
+    static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
         guard fields.runtimeBlock != nil else {
-            throw ValidationError("give --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
+            throw ValidationError(
+                "give --runtime process (with --language and --handler), --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
         }
         var function = Function(name: name, http: "", timeoutMs: fields.timeoutMs)
         try fields.applyRuntime(to: &function)
+        try fields.applyInvocation(to: &function)
         return function
     }
 
@@ -104,5 +187,17 @@ enum FunctionCommands: ResourceCommandKind {
         try fields.applyRuntime(to: &function)
         if fields.runtimeBlock == nil, let version = try fields.version() { function.http?.version = version }
         if let timeoutMs = fields.timeoutMs { function.timeoutMs = timeoutMs }
+        try fields.applyInvocation(to: &function)
+    }
+}
+
+/// A JSON Schema read from a file for `--schema-in` / `--schema-out`.
+enum JSONSchemaFile {
+    static func parse(_ data: Data, path: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(data)
+        } catch {
+            throw ValidationError("\(path) is not JSON: \(error)")
+        }
     }
 }

@@ -18,6 +18,8 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<APIKeyCommands>.self,
             ResourceCommandGroup<PolicyCommands>.self,
             SigningKeyCommands.self,
+            RunCommands.self,
+            InvokeCommand.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
         ])

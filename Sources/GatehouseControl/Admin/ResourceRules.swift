@@ -48,6 +48,16 @@ struct OrgRules: ResourceRules {
 }
 
 struct FunctionRules: ResourceRules {
+    /// Every secret a function names must exist in its org (as a route's function must).
+    func checkWrite(_ function: Function, org: String, in store: any StoreReader) throws {
+        var named = function.secretNames.enumerated().map { ("secrets[\($0.offset)]", $0.element) }
+        if let secret = function.openfaas?.basicAuthSecret { named.append(("openfaas.basicAuthSecret", secret)) }
+        if let secret = function.openwhisk?.authSecret { named.append(("openwhisk.authSecret", secret)) }
+        for (field, secret) in named where try store.document(ResourceKey(kind: .secret, org: org, name: secret)) == nil {
+            throw Problem.invalidField(field, "secret '\(secret)' does not exist in org '\(org)'")
+        }
+    }
+
     /// `code` and `status` are the server's: a write keeps the stored ones, whatever its body
     /// says. Code built for another runtime or handler is not trusted to fit the new one: the
     /// function waits for its code to be uploaded again (the same bytes rebuild at once).
@@ -123,6 +133,17 @@ struct SecretRules: ResourceRules {
     }
 
     func presented(_ secret: Secret) -> Secret { secret.redacted() }
+
+    /// A secret a function still names is not deleted from under it (409 naming the function).
+    func checkDelete(_ secret: Secret, org: String, in store: any StoreReader) throws {
+        let functions = try store.resources(Function.self, org: org, after: nil, limit: nil)
+        if let user = functions.first(where: {
+            $0.secretNames.contains(secret.name) || $0.openfaas?.basicAuthSecret == secret.name || $0.openwhisk?.authSecret == secret.name
+        }) {
+            throw Problem.conflict(
+                "secret '\(secret.name)' is used by function '\(user.name)'; remove it from the function first", with: user.name)
+        }
+    }
 }
 
 struct IdentityProviderRules: ResourceRules {
