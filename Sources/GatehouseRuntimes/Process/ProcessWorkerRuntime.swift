@@ -23,16 +23,18 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
     /// - Parameters:
     ///   - runtimesDirectory: the bootstraps (default: the copy bundled with Gatehouse).
     ///   - workRoot: where workers' private directories go; keep it short (Unix socket paths).
+    ///   - bubblewrap: false runs workers without bubblewrap even where it works (for
+    ///     comparisons; functions' status then warns that they are not isolated).
     public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, runtimesDirectory: URL? = nil, workRoot: URL? = nil,
-        maxResponseBytes: Int = 10 * 1024 * 1024
+        maxResponseBytes: Int = 10 * 1024 * 1024, bubblewrap: Bool = true
     ) {
         self.group = group
         self.runtimesDirectory =
             runtimesDirectory ?? Bundle.module.resourceURL!.appendingPathComponent("runtimes", isDirectory: true)
         self.workRoot =
             workRoot ?? URL(fileURLWithPath: "/tmp/gatehouse-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
-        self.sandbox = WorkerSandbox.probe()
+        self.sandbox = bubblewrap ? WorkerSandbox.probe() : WorkerSandbox(bubblewrap: nil, merged: false)
         var interpreters: [Function.ProcessRuntime.Language: WorkerLaunch.Interpreter] = [:]
         if let python = Executables.interpreter(
             "python3", probe: ["-c", "import sys; print(sys.executable)"], prefixProbe: ["-c", "import sys; print(sys.base_prefix)"])
@@ -138,6 +140,19 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
         }
         for pool in all { await pool.close() }
         try? FileManager.default.removeItem(at: workRoot)
+    }
+
+    /// A function's workers (all of them, and the idle ones), over its pools of every secret
+    /// digest: for tests and diagnostics.
+    func workerCounts(functionKey: String) async -> (total: Int, idle: Int) {
+        let pools = self.pools.withLockedValue { $0.values.filter { $0.functionKey == functionKey }.map(\.pool) }
+        var counts = (total: 0, idle: 0)
+        for pool in pools {
+            let (total, idle) = await pool.counts
+            counts.total += total
+            counts.idle += idle
+        }
+        return counts
     }
 
     private func pool(for function: DeployedFunction, secrets: [String: [String: String]], env: [String: String]) throws(RuntimeError)
