@@ -71,6 +71,26 @@ public final class AdminClient: Sendable {
             exchange.headers.append(("Content-Type", "application/json"))
             exchange.body = body
         }
+        let response = try await perform(exchange)
+        guard (200..<300).contains(response.status) else {
+            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
+        }
+        return Response(status: response.status, body: response.body)
+    }
+
+    /// Sends one request built by the caller (any body and headers) and returns whatever the
+    /// server answered, non-2xx included; the credential is handled as in `send`.
+    func exchange(
+        _ method: HTTPMethodName, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: Data? = nil
+    ) async throws -> HTTPExchangeResponse {
+        var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
+        exchange.headers = headers
+        exchange.body = body
+        return try await perform(exchange)
+    }
+
+    private func perform(_ exchange: HTTPExchange) async throws -> HTTPExchangeResponse {
         var response: HTTPExchangeResponse
         switch credential {
         case .none:
@@ -85,10 +105,7 @@ public final class AdminClient: Sendable {
                 response = try await transport.send(exchange.authorized(by: refreshed))
             }
         }
-        guard (200..<300).contains(response.status) else {
-            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
-        }
-        return Response(status: response.status, body: response.body)
+        return response
     }
 
     func decode<T: Decodable>(_ type: T.Type, from response: Response, what: String) throws -> T {

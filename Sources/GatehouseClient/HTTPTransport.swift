@@ -14,6 +14,12 @@ struct HTTPExchangeResponse: Sendable {
     var status: Int
     var contentType: String?
     var body: Data
+    /// Every response header; the admin client reads a few (`x-gatehouse-run-id`, `Location`).
+    var headers: [(String, String)] = []
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+    }
 }
 
 /// The seam between the clients and the network, so their logic (token refresh, device polling)
@@ -95,7 +101,7 @@ final class AsyncHTTPTransport: HTTPTransport {
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             return HTTPExchangeResponse(
                 status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
-                body: Data(body.readableBytesView))
+                body: Data(body.readableBytesView), headers: response.headers.map { ($0.name, $0.value) })
         } catch {
             throw AdminClientError.transport(server: server.absoluteString, reason: TransportFailure.describe(error))
         }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import GatehouseClient
 import GatehouseModel
 
 /// `gatehouse function ...`: what routes send requests to. The flags of one runtime choose it:
@@ -39,10 +41,49 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("knative-domain"), help: "runtime knative: the cluster's domain (default: svc.cluster.local).")
         var knativeDomain: String?
 
+        @Option(help: "The runtime: process, wasm, http, openfaas or knative (default: the one the runtime's flags imply).")
+        var runtime: String?
+
+        @Option(help: "runtime process: python3, node or exec.")
+        var language: String?
+
+        @Option(help: "runtime process: module.function for python3 and node (main.handle), the executable's path for exec.")
+        var handler: String?
+
+        @Option(name: .customLong("wasm-module"), help: "runtime wasm: the module's path inside an archive (default: its only .wasm or .wat).")
+        var wasmModule: String?
+
         @Option(name: .customLong("timeout-ms"), help: "How long a call may take, 1-900000 ms (default 30000).")
         var timeoutMs: Int?
 
-        var isEmpty: Bool { runtimeBlock == nil && httpVersion == nil && timeoutMs == nil }
+        @Option(help: "http (default): the function sees the HTTP request; envelope: it gets {context, payload} and returns the body.")
+        var mode: String?
+
+        @Option(name: .customLong("secret"), help: "An org secret the function receives; repeat for several (on update: replaces the list).")
+        var secrets: [String] = []
+
+        @Option(name: .customLong("env"), help: "An environment variable K=V; repeat for several (on update: replaces them all).")
+        var env: [String] = []
+
+        @Option(name: .customLong("max-concurrency"), help: "Invocations that may run at once (1-10000).")
+        var maxConcurrency: Int?
+
+        @Option(name: .customLong("max-queue"), help: "Invocations that may wait beyond --max-concurrency (0-10000).")
+        var maxQueue: Int?
+
+        @Option(name: .customLong("schema-in"), help: "A JSON Schema file the request body must match.")
+        var schemaIn: String?
+
+        @Option(name: .customLong("schema-out"), help: "A JSON Schema file the response body must match.")
+        var schemaOut: String?
+
+        @Option(help: "runtime process or wasm: code to upload once the function is written (a file, a directory, a .tar.gz or a .zip).")
+        var code: String?
+
+        var isEmpty: Bool {
+            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
+                && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && code == nil
+        }
 
         func version() throws -> Function.HTTPRuntime.Version? {
             guard let httpVersion else { return nil }
@@ -54,6 +95,9 @@ enum FunctionCommands: ResourceCommandKind {
 
         /// The runtime the flags give, if any; flags of two runtimes at once are a usage error.
         var runtimeBlock: Function.Runtime? {
+            if let runtime { return Function.Runtime(rawValue: runtime) }
+            if language != nil || handler != nil { return .process }
+            if wasmModule != nil { return .wasm }
             if url != nil { return .http }
             if openfaasGateway != nil || openfaasFunction != nil || openfaasNamespace != nil { return .openfaas }
             if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
@@ -64,15 +108,52 @@ enum FunctionCommands: ResourceCommandKind {
 
         /// Replaces `function`'s runtime with the one the flags give.
         func applyRuntime(to function: inout Function) throws {
-            let given = [url != nil, openfaasGateway != nil || openfaasFunction != nil, knativeURL != nil || knativeIngress != nil]
+            let given = [
+                language != nil || handler != nil, wasmModule != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
+                knativeURL != nil || knativeIngress != nil,
+            ]
             guard given.filter({ $0 }).count <= 1 else {
-                throw ValidationError("give the flags of one runtime: --url, --openfaas-..., or --knative-...")
+                throw ValidationError("give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., or --knative-...")
+            }
+            if let runtime, Function.Runtime(rawValue: runtime) == nil {
+                throw ValidationError("--runtime must be one of \(Function.Runtime.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let runtime = runtimeBlock else { return }
+            // The same runtime again with only some of its flags: keep the rest of its block.
+            let previous = function
             function.runtime = runtime
+            function.process = nil
+            function.wasm = nil
             function.http = nil
             function.openfaas = nil
             function.knative = nil
+            switch runtime {
+            case .process:
+                guard let languageName = language ?? previous.process?.language.rawValue,
+                    let handler = handler ?? previous.process?.handler
+                else {
+                    throw ValidationError("runtime process needs --language (python3, node or exec) and --handler")
+                }
+                guard let language = Function.ProcessRuntime.Language(rawValue: languageName) else {
+                    throw ValidationError("--language must be python3, node or exec")
+                }
+                var block = previous.process ?? Function.ProcessRuntime(language: language, handler: handler)
+                block.language = language
+                block.handler = handler
+                function.process = block
+                return
+            case .wasm:
+                var block = previous.wasm ?? Function.WasmRuntime()
+                if let wasmModule { block.module = wasmModule }
+                function.wasm = block
+                return
+            case .openwhisk:
+                function.openwhisk = previous.openwhisk
+                return
+            default:
+                break
+            }
+            function.openwhisk = nil
             switch runtime {
             case .http:
                 function.http = Function.HTTPRuntime(url: url ?? "", version: try version())
@@ -84,25 +165,73 @@ enum FunctionCommands: ResourceCommandKind {
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
                     domain: knativeDomain)
             case .process, .wasm, .openwhisk:
-                break  // not given by these flags (see `runtimeBlock`)
+                break  // handled above
+            }
+        }
+
+        /// Sets the invocation fields the flags give; list flags replace the whole list.
+        func applyInvocation(to function: inout Function) throws {
+            if let timeoutMs { function.timeoutMs = timeoutMs }
+            if let mode {
+                guard let parsed = Function.Mode(rawValue: mode) else { throw ValidationError("--mode must be http or envelope") }
+                function.mode = parsed
+            }
+            if !secrets.isEmpty { function.secrets = secrets }
+            if !env.isEmpty {
+                var variables: [String: String] = [:]
+                for text in env {
+                    guard let pair = try? KeyValueArgument(parsing: text) else { throw ValidationError("--env takes K=V") }
+                    variables[pair.key] = pair.value
+                }
+                function.env = variables
+            }
+            if let maxConcurrency { function.maxConcurrency = maxConcurrency }
+            if let maxQueue { function.maxQueue = maxQueue }
+            if schemaIn != nil || schemaOut != nil {
+                var schemas = function.schema ?? Function.Schemas()
+                if let schemaIn { schemas.in = try Self.schemas(at: schemaIn, flag: "--schema-in", key: "in").in }
+                if let schemaOut { schemas.out = try Self.schemas(at: schemaOut, flag: "--schema-out", key: "out").out }
+                function.schema = schemas
+            }
+        }
+
+        /// A JSON file's value as the function's `schema.in` or `.out` holds it (the server checks
+        /// it is a schema): the file is decoded as that member, so the CLI needs no JSON model of its own.
+        private static func schemas(at path: String, flag: String, key: String) throws -> Function.Schemas {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(flag): cannot read \(path)") }
+            do {
+                return try JSONDecoder().decode(Function.Schemas.self, from: Data("{\"\(key)\":".utf8) + data + Data("}".utf8))
+            } catch {
+                throw ValidationError("\(flag): \(path) is not a JSON document")
             }
         }
     }
 
-    static let abstract = "Manage functions: HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+    static let abstract =
+        "Manage functions: code Gatehouse runs (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+
+    static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
         guard fields.runtimeBlock != nil else {
-            throw ValidationError("give --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
+            throw ValidationError(
+                "give --runtime process with --language and --handler, --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
         }
-        var function = Function(name: name, http: "", timeoutMs: fields.timeoutMs)
+        var function = Function(name: name, http: "")
         try fields.applyRuntime(to: &function)
+        try fields.applyInvocation(to: &function)
         return function
     }
 
     static func update(_ function: inout Function, from fields: Fields) throws {
         try fields.applyRuntime(to: &function)
         if fields.runtimeBlock == nil, let version = try fields.version() { function.http?.version = version }
-        if let timeoutMs = fields.timeoutMs { function.timeoutMs = timeoutMs }
+        try fields.applyInvocation(to: &function)
+    }
+
+    /// `--code`: uploaded once the function is written, so create and update take code in one go.
+    static func afterWrite(_ function: Function, fields: Fields, scope: Scope, client: AdminClient) async throws -> Function? {
+        guard let path = fields.code, let org = scope.org else { return nil }
+        return try await client.uploadCode(try CodePackage.make(from: path), function: function.name, org: org)
     }
 }

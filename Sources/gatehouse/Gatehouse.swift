@@ -17,6 +17,8 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<ServiceAccountCommands>.self,
             ResourceCommandGroup<APIKeyCommands>.self,
             ResourceCommandGroup<PolicyCommands>.self,
+            RunCommands.self,
+            InvokeCommand.self,
             SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
