@@ -81,7 +81,7 @@ enum FunctionCommands: ResourceCommandKind {
         var code: String?
 
         var isEmpty: Bool {
-            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
+            runtime == nil && runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
                 && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && code == nil
         }
 
@@ -96,6 +96,11 @@ enum FunctionCommands: ResourceCommandKind {
         /// The runtime the flags give, if any; flags of two runtimes at once are a usage error.
         var runtimeBlock: Function.Runtime? {
             if let runtime { return Function.Runtime(rawValue: runtime) }
+            return impliedRuntime
+        }
+
+        /// The runtime whose own flags were given, whatever `--runtime` says.
+        private var impliedRuntime: Function.Runtime? {
             if language != nil || handler != nil { return .process }
             if wasmModule != nil { return .wasm }
             if url != nil { return .http }
@@ -115,8 +120,13 @@ enum FunctionCommands: ResourceCommandKind {
             guard given.filter({ $0 }).count <= 1 else {
                 throw ValidationError("give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., or --knative-...")
             }
-            if let runtime, Function.Runtime(rawValue: runtime) == nil {
-                throw ValidationError("--runtime must be one of \(Function.Runtime.allCases.map(\.rawValue).joined(separator: ", "))")
+            if let runtime {
+                guard let named = Function.Runtime(rawValue: runtime) else {
+                    throw ValidationError("--runtime must be one of \(Function.Runtime.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if let implied = impliedRuntime, implied != named {
+                    throw ValidationError("--runtime \(runtime) does not take the flags of runtime \(implied.rawValue)")
+                }
             }
             guard let runtime = runtimeBlock else { return }
             // The same runtime again with only some of its flags: keep the rest of its block.
@@ -213,7 +223,7 @@ enum FunctionCommands: ResourceCommandKind {
     static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
-        guard fields.runtimeBlock != nil else {
+        guard fields.runtime != nil || fields.runtimeBlock != nil else {
             throw ValidationError(
                 "give --runtime process with --language and --handler, --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
         }
@@ -232,6 +242,7 @@ enum FunctionCommands: ResourceCommandKind {
     /// `--code`: uploaded once the function is written, so create and update take code in one go.
     static func afterWrite(_ function: Function, fields: Fields, scope: Scope, client: AdminClient) async throws -> Function? {
         guard let path = fields.code, let org = scope.org else { return nil }
-        return try await client.uploadCode(try CodePackage.make(from: path), function: function.name, org: org)
+        let upload = try await CodePackage.make(from: path)
+        return try await client.uploadCode(upload, function: function.name, org: org)
     }
 }
