@@ -79,7 +79,7 @@ def test_a_synchronous_invoke_answers_as_the_function_with_the_run_id(gh, slow_f
     assert run["function"] == "fn" and "route" not in run
     assert json.loads(run["output"])["body"] == '{"a": 1}'
     assert "slept 0" in run["logs"]
-    # The platform admin invoked it: the run names no user, but it is there.
+    # The run carries the request id the answer had.
     assert run["requestId"] == r.headers["x-request-id"]
 
 
