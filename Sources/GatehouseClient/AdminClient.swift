@@ -64,29 +64,33 @@ public final class AdminClient: Sendable {
         _ method: HTTPMethodName, path: String, query: [(String, String)] = [],
         body: Data? = nil, ifMatch revision: Int64? = nil
     ) async throws -> Response {
-        var headers: [(String, String)] = []
-        if let revision { headers.append(("If-Match", "\"\(revision)\"")) }
-        let response = try await exchange(
-            method, path: path, query: query, body: body, contentType: body == nil ? nil : "application/json", headers: headers)
+        var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
+        exchange.headers.append(("Accept", "application/json, \(Problem.mediaType)"))
+        if let revision { exchange.headers.append(("If-Match", "\"\(revision)\"")) }
+        if let body {
+            exchange.headers.append(("Content-Type", "application/json"))
+            exchange.body = body
+        }
+        let response = try await perform(exchange)
         guard (200..<300).contains(response.status) else {
             throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
         }
         return Response(status: response.status, body: response.body)
     }
 
-    /// One request with any body, answered whatever its status (a function's own error
-    /// responses are answers too): the same credentials, refresh and retry as `send`.
+    /// Sends one request built by the caller (any body and headers) and returns whatever the
+    /// server answered, non-2xx included; the credential is handled as in `send`.
     func exchange(
-        _ method: HTTPMethodName, path: String, query: [(String, String)] = [], body: Data?, contentType: String?,
-        headers: [(String, String)] = []
+        _ method: HTTPMethodName, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: Data? = nil
     ) async throws -> HTTPExchangeResponse {
         var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
-        exchange.headers.append(("Accept", "application/json, \(Problem.mediaType), */*"))
-        exchange.headers += headers
-        if let body {
-            exchange.headers.append(("Content-Type", contentType ?? "application/octet-stream"))
-            exchange.body = body
-        }
+        exchange.headers = headers
+        exchange.body = body
+        return try await perform(exchange)
+    }
+
+    private func perform(_ exchange: HTTPExchange) async throws -> HTTPExchangeResponse {
         var response: HTTPExchangeResponse
         switch credential {
         case .none:

@@ -41,18 +41,16 @@ extension Function: DisplayableResource {
             TableColumn("URL") { function in
                 if let http = function.http { return http.url }
                 if let process = function.process { return "\(process.language.rawValue) \(process.handler)" }
-                if function.runtime == .wasm { return function.code.map { String($0.digest.prefix(19)) } ?? "(no code)" }
-                if let openwhisk = function.openwhisk { return "\(openwhisk.apiHost) \(openwhisk.effectiveNamespace)/\(openwhisk.action)" }
+                if function.runtime == .wasm { return function.wasm?.module ?? function.code?.filename ?? "" }
+                if let openwhisk = function.openwhisk { return "\(openwhisk.apiHost) \(openwhisk.action)" }
                 guard let endpoint = try? function.endpoint() else { return "" }
                 let url = endpoint.upstream
                 let port = url.port == (url.usesTLS ? 443 : 80) ? "" : ":\(url.port)"
                 return "\(url.scheme)://\(url.host)\(port)\(url.basePath)" + (endpoint.host.map { " (Host: \($0))" } ?? "")
             },
             TableColumn("TIMEOUT") { TableCell.duration(milliseconds: $0.effectiveTimeoutMs) },
-            TableColumn("STATUS") { function in
-                let status = function.status ?? function.initialStatus
-                return status.state.rawValue + (status.state == .error ? ": \(status.reason ?? "")".prefix(60) : "")
-            },
+            // Whether it can be invoked: code runtimes wait for an upload and a build.
+            TableColumn("STATUS") { ($0.status ?? $0.initialStatus).state.rawValue },
         ]
     }
 }

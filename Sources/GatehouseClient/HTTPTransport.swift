@@ -14,6 +14,7 @@ struct HTTPExchangeResponse: Sendable {
     var status: Int
     var contentType: String?
     var body: Data
+    /// Every response header; the admin client reads a few (`x-gatehouse-run-id`, `Location`).
     var headers: [(String, String)] = []
 
     func header(_ name: String) -> String? {

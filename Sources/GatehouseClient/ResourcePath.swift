@@ -21,6 +21,16 @@ enum ResourcePath {
     /// `/v1/orgs/{org}/access-checks`.
     static func accessChecks(org: String) -> String { "/v1/orgs/\(segment(org))/access-checks" }
 
+    /// `/v1/orgs/{org}/functions/{name}/{action}`: `code` or `invoke`.
+    static func function(_ name: String, org: String, _ action: String) -> String {
+        "/v1/orgs/\(segment(org))/functions/\(segment(name))/\(action)"
+    }
+
+    /// `/v1/orgs/{org}/runs[/{id}]`.
+    static func runs(org: String, id: String? = nil) -> String {
+        "/v1/orgs/\(segment(org))/runs" + (id.map { "/" + segment($0) } ?? "")
+    }
+
     /// Names are DNS labels, but a mistyped one must still reach the server intact (and be
     /// refused there with the naming rule) rather than change the path's shape.
     private static func segment(_ text: String) -> String {

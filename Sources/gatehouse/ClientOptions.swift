@@ -37,11 +37,13 @@ struct ClientOptions: ParsableArguments {
 
     /// Runs `body` with a client for the resolved settings, shutting the client down however
     /// `body` ends (an HTTP client left running would keep the process's event loop alive).
-    func withClient<T>(_ body: (AdminClient) async throws -> T) async throws -> T {
+    func withClient<T>(
+        requestTimeout: Duration = AdminClient.defaultRequestTimeout, _ body: (AdminClient) async throws -> T
+    ) async throws -> T {
         let (resolver, settings) = try connection.resolve(token: token)
         let client = try AdminClient(
             server: settings.server, token: settings.token, login: settings.login, configFile: resolver.configStore,
-            caCertificatePath: settings.caCertificatePath, insecure: connection.insecure)
+            caCertificatePath: settings.caCertificatePath, insecure: connection.insecure, requestTimeout: requestTimeout)
         return try await withResource(client, shutdown: client.shutdown, body)
     }
 }

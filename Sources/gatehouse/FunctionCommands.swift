@@ -2,13 +2,10 @@ import ArgumentParser
 import Foundation
 import GatehouseClient
 import GatehouseModel
-import JSONSchema
 
 /// `gatehouse function ...`: what routes send requests to. The flags of one runtime choose it:
-/// `--runtime process` (with `--language` and `--handler`) or `--runtime wasm` for code run by
-/// Gatehouse (uploaded with `gatehouse function code`), `--url` an HTTP endpoint,
-/// `--openfaas-gateway` an OpenFaaS function, `--knative-url` or `--knative-ingress` a Knative
-/// Service. The invocation flags (`--mode`, `--secret`, `--env`, `--schema-in`, ...) apply to any.
+/// `--url` an HTTP endpoint, `--openfaas-gateway` an OpenFaaS function, `--knative-url` or
+/// `--knative-ingress` a Knative Service.
 enum FunctionCommands: ResourceCommandKind {
     typealias Value = Function
     typealias Scope = OrgScope
@@ -44,64 +41,48 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("knative-domain"), help: "runtime knative: the cluster's domain (default: svc.cluster.local).")
         var knativeDomain: String?
 
+        @Option(help: "The runtime: process, wasm, http, openfaas or knative (default: the one the runtime's flags imply).")
+        var runtime: String?
+
+        @Option(help: "runtime process: python3, node or exec.")
+        var language: String?
+
+        @Option(help: "runtime process: module.function for python3 and node (main.handle), the executable's path for exec.")
+        var handler: String?
+
+        @Option(name: .customLong("wasm-module"), help: "runtime wasm: the module's path inside an archive (default: its only .wasm or .wat).")
+        var wasmModule: String?
+
         @Option(name: .customLong("timeout-ms"), help: "How long a call may take, 1-900000 ms (default 30000).")
         var timeoutMs: Int?
 
-        @Option(help: "process or wasm: code run by Gatehouse (the other runtimes follow from their own flags).")
-        var runtime: String?
-
-        @Option(help: "runtime process: python3, node or exec.") var language: String?
-        @Option(help: "runtime process: module.function (main.handle), or the executable's path for exec.") var handler: String?
-        @Option(name: .customLong("max-instances"), help: "runtime process: workers at most (default 4).") var maxInstances: Int?
-        @Option(name: .customLong("memory-mb"), help: "runtime process: each worker's memory limit (default 256).") var memoryMB: Int?
-        @Option(name: .customLong("memory-pages"), help: "runtime wasm: linear memory limit in 64 KiB pages (default 256).")
-        var memoryPages: Int?
-
-        @Option(help: "http (the function sees the request) or envelope ({context, payload} in, return value out).")
+        @Option(help: "http (default): the function sees the HTTP request; envelope: it gets {context, payload} and returns the body.")
         var mode: String?
-        @Option(name: .customLong("secret"), help: "An org secret the function receives; repeat.") var secrets: [String] = []
-        @Option(name: .customLong("env"), help: "NAME=VALUE in the function's environment; repeat.") var env: [String] = []
-        @Option(name: .customLong("max-concurrency"), help: "Invocations at once (beyond it and --max-queue: 429).")
+
+        @Option(name: .customLong("secret"), help: "An org secret the function receives; repeat for several (on update: replaces the list).")
+        var secrets: [String] = []
+
+        @Option(name: .customLong("env"), help: "An environment variable K=V; repeat for several (on update: replaces them all).")
+        var env: [String] = []
+
+        @Option(name: .customLong("max-concurrency"), help: "Invocations that may run at once (1-10000).")
         var maxConcurrency: Int?
-        @Option(name: .customLong("max-queue"), help: "Invocations waiting for a slot (default --max-concurrency).") var maxQueue: Int?
-        @Option(name: .customLong("schema-in"), help: "A JSON Schema file the request body must satisfy.") var schemaIn: String?
-        @Option(name: .customLong("schema-out"), help: "A JSON Schema file the response body must satisfy.") var schemaOut: String?
+
+        @Option(name: .customLong("max-queue"), help: "Invocations that may wait beyond --max-concurrency (0-10000).")
+        var maxQueue: Int?
+
+        @Option(name: .customLong("schema-in"), help: "A JSON Schema file the request body must match.")
+        var schemaIn: String?
+
+        @Option(name: .customLong("schema-out"), help: "A JSON Schema file the response body must match.")
+        var schemaOut: String?
+
+        @Option(help: "runtime process or wasm: code to upload once the function is written (a file, a directory, a .tar.gz or a .zip).")
+        var code: String?
 
         var isEmpty: Bool {
-            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
-                && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && maxInstances == nil
-                && memoryMB == nil && memoryPages == nil && handler == nil
-        }
-
-        /// The invocation fields, whatever the runtime.
-        func applyInvocation(to function: inout Function) throws {
-            if let mode {
-                guard let value = Function.Mode(rawValue: mode) else { throw ValidationError("--mode must be http or envelope") }
-                function.mode = value
-            }
-            if !secrets.isEmpty { function.secrets = secrets }
-            if !env.isEmpty {
-                var values = function.env ?? [:]
-                for item in env {
-                    guard let pair = try? KeyValueArgument(parsing: item) else { throw ValidationError("--env takes NAME=VALUE") }
-                    values[pair.key] = pair.value
-                }
-                function.env = values
-            }
-            if let maxConcurrency { function.maxConcurrency = maxConcurrency }
-            if let maxQueue { function.maxQueue = maxQueue }
-            for (path, input) in [(schemaIn, true), (schemaOut, false)] {
-                guard let path else { continue }
-                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-                let schema = try JSONSchemaFile.parse(data, path: path)
-                var schemas = function.schema ?? Function.Schemas()
-                if input { schemas.in = schema } else { schemas.out = schema }
-                function.schema = schemas
-            }
-            if let handler, function.process != nil { function.process?.handler = handler }
-            if let maxInstances { function.process?.maxInstances = maxInstances }
-            if let memoryMB { function.process?.memoryMB = memoryMB }
-            if let memoryPages, function.runtime == .wasm { function.wasm = .init(module: function.wasm?.module, memoryPages: memoryPages) }
+            runtime == nil && runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
+                && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && code == nil
         }
 
         func version() throws -> Function.HTTPRuntime.Version? {
@@ -114,8 +95,14 @@ enum FunctionCommands: ResourceCommandKind {
 
         /// The runtime the flags give, if any; flags of two runtimes at once are a usage error.
         var runtimeBlock: Function.Runtime? {
-            if runtime == "process" || language != nil { return .process }
-            if runtime == "wasm" { return .wasm }
+            if let runtime { return Function.Runtime(rawValue: runtime) }
+            return impliedRuntime
+        }
+
+        /// The runtime whose own flags were given, whatever `--runtime` says.
+        private var impliedRuntime: Function.Runtime? {
+            if language != nil || handler != nil { return .process }
+            if wasmModule != nil { return .wasm }
             if url != nil { return .http }
             if openfaasGateway != nil || openfaasFunction != nil || openfaasNamespace != nil { return .openfaas }
             if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
@@ -127,22 +114,56 @@ enum FunctionCommands: ResourceCommandKind {
         /// Replaces `function`'s runtime with the one the flags give.
         func applyRuntime(to function: inout Function) throws {
             let given = [
-                runtime != nil || language != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
+                language != nil || handler != nil, wasmModule != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
                 knativeURL != nil || knativeIngress != nil,
             ]
             guard given.filter({ $0 }).count <= 1 else {
-                throw ValidationError("give the flags of one runtime: --runtime process|wasm, --url, --openfaas-..., or --knative-...")
+                throw ValidationError("give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., or --knative-...")
             }
-            if let runtime, runtime != "process", runtime != "wasm" {
-                throw ValidationError("--runtime is process or wasm; the other runtimes follow from their flags (--url, --openfaas-..., --knative-...)")
+            if let runtime {
+                guard let named = Function.Runtime(rawValue: runtime) else {
+                    throw ValidationError("--runtime must be one of \(Function.Runtime.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if let implied = impliedRuntime, implied != named {
+                    throw ValidationError("--runtime \(runtime) does not take the flags of runtime \(implied.rawValue)")
+                }
             }
             guard let runtime = runtimeBlock else { return }
+            // The same runtime again with only some of its flags: keep the rest of its block.
+            let previous = function
             function.runtime = runtime
+            function.process = nil
+            function.wasm = nil
             function.http = nil
             function.openfaas = nil
             function.knative = nil
-            function.process = nil
-            function.wasm = nil
+            switch runtime {
+            case .process:
+                guard let languageName = language ?? previous.process?.language.rawValue,
+                    let handler = handler ?? previous.process?.handler
+                else {
+                    throw ValidationError("runtime process needs --language (python3, node or exec) and --handler")
+                }
+                guard let language = Function.ProcessRuntime.Language(rawValue: languageName) else {
+                    throw ValidationError("--language must be python3, node or exec")
+                }
+                var block = previous.process ?? Function.ProcessRuntime(language: language, handler: handler)
+                block.language = language
+                block.handler = handler
+                function.process = block
+                return
+            case .wasm:
+                var block = previous.wasm ?? Function.WasmRuntime()
+                if let wasmModule { block.module = wasmModule }
+                function.wasm = block
+                return
+            case .openwhisk:
+                function.openwhisk = previous.openwhisk
+                return
+            default:
+                break
+            }
+            function.openwhisk = nil
             switch runtime {
             case .http:
                 function.http = Function.HTTPRuntime(url: url ?? "", version: try version())
@@ -153,31 +174,60 @@ enum FunctionCommands: ResourceCommandKind {
                 function.knative = Function.KnativeRuntime(
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
                     domain: knativeDomain)
-            case .process:
-                guard let language, let parsed = Function.ProcessRuntime.Language(rawValue: language) else {
-                    throw ValidationError("--runtime process needs --language python3, node or exec")
+            case .process, .wasm, .openwhisk:
+                break  // handled above
+            }
+        }
+
+        /// Sets the invocation fields the flags give; list flags replace the whole list.
+        func applyInvocation(to function: inout Function) throws {
+            if let timeoutMs { function.timeoutMs = timeoutMs }
+            if let mode {
+                guard let parsed = Function.Mode(rawValue: mode) else { throw ValidationError("--mode must be http or envelope") }
+                function.mode = parsed
+            }
+            if !secrets.isEmpty { function.secrets = secrets }
+            if !env.isEmpty {
+                var variables: [String: String] = [:]
+                for text in env {
+                    guard let pair = try? KeyValueArgument(parsing: text) else { throw ValidationError("--env takes K=V") }
+                    variables[pair.key] = pair.value
                 }
-                guard let handler else { throw ValidationError("--runtime process needs --handler (main.handle, or bin/server for exec)") }
-                function.process = Function.ProcessRuntime(language: parsed, handler: handler)
-            case .wasm:
-                function.wasm = Function.WasmRuntime()
-            case .openwhisk:
-                break  // not given by these flags (see `runtimeBlock`)
+                function.env = variables
+            }
+            if let maxConcurrency { function.maxConcurrency = maxConcurrency }
+            if let maxQueue { function.maxQueue = maxQueue }
+            if schemaIn != nil || schemaOut != nil {
+                var schemas = function.schema ?? Function.Schemas()
+                if let schemaIn { schemas.in = try Self.schemas(at: schemaIn, flag: "--schema-in", key: "in").in }
+                if let schemaOut { schemas.out = try Self.schemas(at: schemaOut, flag: "--schema-out", key: "out").out }
+                function.schema = schemas
+            }
+        }
+
+        /// A JSON file's value as the function's `schema.in` or `.out` holds it (the server checks
+        /// it is a schema): the file is decoded as that member, so the CLI needs no JSON model of its own.
+        private static func schemas(at path: String, flag: String, key: String) throws -> Function.Schemas {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(flag): cannot read \(path)") }
+            do {
+                return try JSONDecoder().decode(Function.Schemas.self, from: Data("{\"\(key)\":".utf8) + data + Data("}".utf8))
+            } catch {
+                throw ValidationError("\(flag): \(path) is not a JSON document")
             }
         }
     }
 
     static let abstract =
-        "Manage functions: code run by Gatehouse (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+        "Manage functions: code Gatehouse runs (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
 
     static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
-        guard fields.runtimeBlock != nil else {
+        guard fields.runtime != nil || fields.runtimeBlock != nil else {
             throw ValidationError(
-                "give --runtime process (with --language and --handler), --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
+                "give --runtime process with --language and --handler, --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
         }
-        var function = Function(name: name, http: "", timeoutMs: fields.timeoutMs)
+        var function = Function(name: name, http: "")
         try fields.applyRuntime(to: &function)
         try fields.applyInvocation(to: &function)
         return function
@@ -186,18 +236,13 @@ enum FunctionCommands: ResourceCommandKind {
     static func update(_ function: inout Function, from fields: Fields) throws {
         try fields.applyRuntime(to: &function)
         if fields.runtimeBlock == nil, let version = try fields.version() { function.http?.version = version }
-        if let timeoutMs = fields.timeoutMs { function.timeoutMs = timeoutMs }
         try fields.applyInvocation(to: &function)
     }
-}
 
-/// A JSON Schema read from a file for `--schema-in` / `--schema-out`.
-enum JSONSchemaFile {
-    static func parse(_ data: Data, path: String) throws -> JSONValue {
-        do {
-            return try JSONValue.parse(data)
-        } catch {
-            throw ValidationError("\(path) is not JSON: \(error)")
-        }
+    /// `--code`: uploaded once the function is written, so create and update take code in one go.
+    static func afterWrite(_ function: Function, fields: Fields, scope: Scope, client: AdminClient) async throws -> Function? {
+        guard let path = fields.code, let org = scope.org else { return nil }
+        let upload = try await CodePackage.make(from: path)
+        return try await client.uploadCode(upload, function: function.name, org: org)
     }
 }

@@ -17,9 +17,9 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<ServiceAccountCommands>.self,
             ResourceCommandGroup<APIKeyCommands>.self,
             ResourceCommandGroup<PolicyCommands>.self,
-            SigningKeyCommands.self,
             RunCommands.self,
             InvokeCommand.self,
+            SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
         ])

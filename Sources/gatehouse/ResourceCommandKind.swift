@@ -23,11 +23,16 @@ protocol ResourceCommandKind {
 
     /// Commands of this kind beyond create/update/get/list/delete (`policy check`).
     static var extraSubcommands: [any ParsableCommand.Type] { get }
+
+    /// What create and update do once the resource is written (`function --code` uploads the
+    /// code); the resource as it then is, or nil when there was nothing to do.
+    static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value?
 }
 
 extension ResourceCommandKind {
     static func shownOnce(_ created: Value) -> String? { nil }
     static var extraSubcommands: [any ParsableCommand.Type] { [] }
+    static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value? { nil }
 }
 
 /// The flags that set a resource's fields.

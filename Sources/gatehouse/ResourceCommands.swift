@@ -27,7 +27,10 @@ struct CreateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
 
     func run() async throws {
         let resource = try Kind.makeResource(named: name, from: fields)
-        let created = try await options.withClient { try await $0.create(resource, org: scope.org) }
+        let created = try await options.withClient { client in
+            let created = try await client.create(resource, org: scope.org)
+            return try await Kind.afterWrite(created, fields: fields, scope: scope, client: client) ?? created
+        }
         if let value = Kind.shownOnce(created) {
             // The one time the server shows it: stdout carries the value (or the document with
             // it, for -o json|yaml), the warning goes to stderr so a script can capture the key.
@@ -67,7 +70,8 @@ struct UpdateCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
             var resource = try await client.get(Kind.Value.self, named: name, org: scope.org)
             let revision = resource.revision
             try Kind.update(&resource, from: fields)
-            return try await client.put(resource, org: scope.org, ifMatch: revision).resource
+            let written = try await client.put(resource, org: scope.org, ifMatch: revision).resource
+            return try await Kind.afterWrite(written, fields: fields, scope: scope, client: client) ?? written
         }
         try ResourceOutput.written(updated, verb: "updated", label: Kind.label(name, in: scope), options: options)
     }

@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     var plainAddr: String?
     @Option(help: "Largest request body the edge accepts, in bytes (default 10 MiB).")
     var maxBodyBytes: Int?
+    @Option(help: "Largest code upload of a function, in bytes (default 64 MiB).")
+    var maxCodeBytes: Int?
     @Option(help: "How long in-flight requests may take to finish on shutdown (default 10).")
     var shutdownGraceSeconds: Double?
     @Option(help: "How clients reach the control listener (default derived from --admin-addr).")
@@ -44,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             configFile: config, environment: environment,
             flags: .init(
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
-                maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
+                maxBodyBytes: maxBodyBytes, maxCodeBytes: maxCodeBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
                 logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins,
                 policiesDir: policiesDir, trustedProxies: trustedProxies))
         let level = try configuration.loggerLevel

@@ -27,11 +27,11 @@ def test_create_upload_invoke_and_read_the_run(gh, tmp_path):
     created = json.loads(cli("function", "create", "hello", "--org", org, "--runtime", "process", "--language", "python3",
                              "--handler", "main.handle", "--env", "STAGE=cli", "--secret", "db", "-o", "json").stdout)
     assert created["status"]["state"] == "pending" and created["env"] == {"STAGE": "cli"}, created
-    built = cli("function", "code", "hello", str(EXAMPLES / "python" / "main.py"), "--org", org)
+    built = cli("function", "code", "upload", "hello", str(EXAMPLES / "python" / "main.py"), "--org", org)
     assert "ready" in built.stdout, built.stdout
     out = cli("invoke", "hello", "--org", org, "--data", "{}")
     assert json.loads(out.stdout) == {"hello": "world", "stage": "cli"}
-    run_id = out.stderr.split("run: ")[1].split()[0]
+    run_id = out.stderr.split("run ")[1].split()[0].rstrip(":")
     queued = json.loads(cli("invoke", "hello", "--org", org, "--async", "-o", "json").stdout)
     assert queued["status"] in ("queued", "running", "succeeded") and queued["async"] is True
 
@@ -44,8 +44,8 @@ def test_create_upload_invoke_and_read_the_run(gh, tmp_path):
             break
         time.sleep(0.1)
     assert {r["id"] for r in runs} >= {run_id, queued["id"]}, runs
-    shown = cli("run", "get", run_id, "--org", org)
-    assert "succeeded" in shown.stdout and "greeting world" in shown.stdout, shown.stdout
+    shown = json.loads(cli("run", "get", run_id, "--org", org, "-o", "json").stdout)
+    assert shown["status"] == "succeeded" and shown["logs"] == "greeting world\n", shown
     table = cli("function", "list", "--org", org).stdout
     assert "python3 main.handle" in table and "ready" in table, table
 
@@ -56,9 +56,9 @@ def test_the_examples_deploy_and_answer_at_the_edge(gh, tmp_path):
     text = (EXAMPLES / "functions.yaml").read_text().replace("acme", org)
     (tmp_path / "functions.yaml").write_text(text)
     cli("apply", "-f", str(tmp_path / "functions.yaml"))
-    cli("function", "code", "hello-py", str(EXAMPLES / "python" / "main.py"), "--org", org)
-    cli("function", "code", "hello-node", str(EXAMPLES / "node"), "--org", org)
-    cli("function", "code", "hello-wasm", str(EXAMPLES / "wasm" / "hello.wat"), "--org", org)
+    cli("function", "code", "upload", "hello-py", str(EXAMPLES / "python" / "main.py"), "--org", org)
+    cli("function", "code", "upload", "hello-node", str(EXAMPLES / "node"), "--org", org)
+    cli("function", "code", "upload", "hello-wasm", str(EXAMPLES / "wasm" / "hello.wat"), "--org", org)
     revision = check(gh.api("GET", f"/v1/orgs/{org}/routes/hello-wasm"), 200).json()["revision"]
     functions = check(gh.api("GET", f"/v1/orgs/{org}/functions"), 200).json()["items"]
     gh.wait_for_revision(max([revision] + [f["revision"] for f in functions]))
@@ -73,8 +73,10 @@ def test_an_envelope_function_with_an_input_schema(gh, tmp_path):
     org = gh.create_org(uniq("cli"))
     cli("function", "create", "orders", "--org", org, "--runtime", "process", "--language", "python3", "--handler", "orders.handle",
         "--mode", "envelope", "--schema-in", str(EXAMPLES / "python" / "orders.schema.json"))
-    cli("function", "code", "orders", str(EXAMPLES / "python" / "orders.py"), "--org", org)
+    cli("function", "code", "upload", "orders", str(EXAMPLES / "python" / "orders.py"), "--org", org)
     ok = cli("invoke", "orders", "--org", org, "--data", '{"items": [{"qty": 2, "price": 1.5}]}')
     assert json.loads(ok.stdout) == {"total": 3.0, "items": 1, "caller": "platform-admin"}
     bad = cli("invoke", "orders", "--org", org, "--data", '{"items": [{"qty": 0, "price": 1}]}', expect=1)
-    assert "/items/0/qty" in bad.stderr or "invalid" in bad.stderr.lower(), bad.stderr
+    problem = json.loads(bad.stdout)  # the problem is the answer's body; stderr names the run and status
+    assert problem["type"].endswith("invalid-input") and [e["pointer"] for e in problem["errors"]] == ["/items/0/qty"], problem
+    assert "HTTP 400" in bad.stderr

@@ -39,9 +39,27 @@ struct OutputRendererTests {
         slow.org = "acme"
         #expect(
             try table.render([function, slow]) == """
-                NAME    ORG    RUNTIME   URL                      TIMEOUT   REVISION   AGE
-                hello   acme   http      http://127.0.0.1:9000/   30s       5          2h
-                slow    acme   http      https://fn.example/x     1500ms    6          5s
+                NAME    ORG    RUNTIME   URL                      TIMEOUT   STATUS   REVISION   AGE
+                hello   acme   http      http://127.0.0.1:9000/   30s       ready    5          2h
+                slow    acme   http      https://fn.example/x     1500ms    ready    6          5s
+
+                """)
+    }
+
+    @Test func functionTableShowsCodeRuntimesAndTheirStatus() throws {
+        var function = Self.stamped(Function(name: "hello", http: ""), revision: 7, age: 60)
+        function.org = "acme"
+        function.runtime = .process
+        function.http = nil
+        function.process = Function.ProcessRuntime(language: .python3, handler: "main.handle")
+        var built = function
+        built.name = "built"
+        built.status = Function.Status(state: .error, reason: "no module main")
+        #expect(
+            try table.render([function, built]) == """
+                NAME    ORG    RUNTIME   URL                   TIMEOUT   STATUS    REVISION   AGE
+                hello   acme   process   python3 main.handle   30s       pending   7          1m
+                built   acme   process   python3 main.handle   30s       error     7          1m
 
                 """)
     }

@@ -55,6 +55,11 @@ import Testing
         #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme") == ["DELETE", "GET", "PUT"])
         #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/routes") == ["GET", "POST"])
         #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/secrets/db") == ["DELETE", "GET", "PUT"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/runs") == ["GET"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/runs/run_x") == ["GET"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/functions/hello/code") == ["GET", "PUT"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/functions/hello/invoke") == ["POST"])
+        #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/functions/hello/other") == nil)
         #expect(AdminPaths.allowedMethods(for: "/v1/orgs/acme/nothing") == nil)
         #expect(AdminPaths.allowedMethods(for: "/v2/orgs") == nil)
     }
@@ -64,7 +69,11 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: document.json) as? [String: Any]
         #expect((object?["openapi"] as? String)?.hasPrefix("3.1") == true)
         let paths = object?["paths"] as? [String: Any] ?? [:]
-        for path in ["/v1/orgs", "/v1/orgs/{org}", "/v1/orgs/{org}/functions/{name}", "/v1/orgs/{org}/routes", "/v1/orgs/{org}/secrets/{name}", "/healthz"] {
+        for path in [
+            "/v1/orgs", "/v1/orgs/{org}", "/v1/orgs/{org}/functions/{name}", "/v1/orgs/{org}/routes", "/v1/orgs/{org}/secrets/{name}",
+            "/healthz", "/v1/orgs/{org}/functions/{name}/code", "/v1/orgs/{org}/functions/{name}/invoke", "/v1/orgs/{org}/runs",
+            "/v1/orgs/{org}/runs/{id}",
+        ] {
             #expect(paths[path] != nil, "\(path) is not documented")
         }
     }

@@ -1,5 +1,6 @@
 import GatehouseIdentity
 import GatehouseModel
+import GatehousePolicy
 import GatehouseStore
 import Testing
 
@@ -26,6 +27,30 @@ import Testing
         #expect(op("GET", "/v1/orgs/acme/lambdas") == nil)
         #expect(op("PATCH", "/v1/orgs/acme/functions/f") == nil)
         #expect(op("GET", "/v1/orgs/acme/functions/f/extra") == nil)
+    }
+
+    @Test func runsInvokeAndCodeMapToTheirPermissions() {
+        func op(_ method: String, _ path: String) -> AdminOperation? { AdminOperation(method: method, path: path, ownOrg: "acme") }
+        #expect(op("GET", "/v1/orgs/acme/runs") == AdminOperation(org: "acme", resource: "runs", action: "read"))
+        #expect(op("GET", "/v1/orgs/acme/runs/run_x") == AdminOperation(org: "acme", resource: "runs", action: "read"))
+        // Not a route, but never let through unchecked: a write to runs needs more than reading them.
+        #expect(op("DELETE", "/v1/orgs/acme/runs/run_x") == AdminOperation(org: "acme", resource: "runs", action: "update"))
+        #expect(op("POST", "/v1/orgs/acme/functions/f/invoke") == AdminOperation(org: "acme", resource: "functions", action: "invoke"))
+        #expect(op("PUT", "/v1/orgs/acme/functions/f/code") == AdminOperation(org: "acme", resource: "functions", action: "update"))
+        #expect(op("GET", "/v1/orgs/acme/functions/f/code") == AdminOperation(org: "acme", resource: "functions", action: "read"))
+    }
+
+    @Test func builtInRolesGrantRunsAndInvokeAsTheirDescriptionsSay() throws {
+        let catalog = RoleFiles.builtin()
+        func grants(_ role: String, _ resource: String, _ action: String) -> Bool {
+            catalog.orgRoles[role]?.role.permissions.contains { $0.covers(resource: resource, action: action) } ?? false
+        }
+        #expect(grants("viewer", "runs", "read"))
+        #expect(!grants("viewer", "functions", "invoke"))
+        #expect(grants("invoker", "functions", "invoke") && grants("invoker", "runs", "read"))
+        #expect(!grants("invoker", "functions", "update"))
+        #expect(grants("developer", "functions", "invoke") && grants("developer", "runs", "read") && grants("developer", "functions", "update"))
+        #expect(grants("org-admin", "runs", "read") && grants("org-admin", "functions", "invoke"))
     }
 
     @Test func principalsAreNamedAsPoliciesBindThem() {

@@ -85,6 +85,7 @@ import Testing
         #expect(configuration.adminAddr == "0.0.0.0:9443")
         #expect(configuration.plainAddr == nil)
         #expect(configuration.maxBodyBytes == 10 * 1024 * 1024)
+        #expect(configuration.maxCodeBytes == 64 * 1024 * 1024)
         #expect(configuration.shutdownGraceSeconds == 10)
         #expect(configuration.externalURL == nil)
         #expect(configuration.logLevel == "info")
@@ -300,6 +301,14 @@ import Testing
         #expect(fromFile.source == .file(path: file))
         #expect(fromFile.key == "plainAddr")
         #expect(fromFile.reason.contains("brackets"))
+    }
+
+    @Test func maxCodeBytesComesFromEverySource() throws {
+        #expect(try load(flags: .init(maxCodeBytes: 4096)).maxCodeBytes == 4096)
+        #expect(try load(environment: ["GATEHOUSE_MAX_CODE_BYTES": "8192"]).maxCodeBytes == 8192)
+        #expect(try load(configFile: try writeFile("maxCodeBytes: 1_000_000\n")).maxCodeBytes == 1_000_000)
+        #expect(loadError(flags: .init(maxCodeBytes: 0))?.key == "maxCodeBytes")
+        #expect(loadError(environment: ["GATEHOUSE_MAX_CODE_BYTES": "-1"])?.key == "GATEHOUSE_MAX_CODE_BYTES")
     }
 
     @Test func otherValuesAreValidated() throws {

@@ -17,7 +17,12 @@ struct AdminAPIHarness: Sendable {
     let store: SQLiteStore
     let sealer: SecretSealer
 
-    static func run(issuer: IssuerSlot = IssuerSlot(), _ body: @Sendable (AdminAPIHarness) async throws -> Void) async throws {
+    /// `functions`: the function services (invoke, runs, code) over the store and the temporary
+    /// directory; nil leaves those routes out.
+    static func run(
+        issuer: IssuerSlot = IssuerSlot(), functions: (@Sendable (SQLiteStore, URL) throws -> FunctionServices)? = nil,
+        _ body: @Sendable (AdminAPIHarness) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("gatehouse-control-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -28,7 +33,8 @@ struct AdminAPIHarness: Sendable {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: AdminTokenVerifier(expectedHash: AdminToken.hash(token)),
-                health: HealthState(), openAPI: try OpenAPIDocument.load(), issuer: issuer, logger: Logger(label: "admin-api-test")))
+                health: HealthState(), openAPI: try OpenAPIDocument.load(), issuer: issuer, functions: try functions?(store, directory),
+                logger: Logger(label: "admin-api-test")))
         try await Application(router: router).test(.router) { client in
             try await body(AdminAPIHarness(client: client, store: store, sealer: sealer))
         }
@@ -48,6 +54,15 @@ struct AdminAPIHarness: Sendable {
         if body != nil { headers[.contentType] = "application/json" }
         let response = try await client.execute(
             uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+    }
+
+    /// Calls with a body that is not JSON (code uploads, invocation payloads).
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ path: String, bytes: [UInt8], headers extra: HTTPFields) async throws -> Reply {
+        var headers: HTTPFields = [.authorization: "Bearer \(AdminAPIHarness.token)"]
+        headers.append(contentsOf: extra)
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: ByteBuffer(bytes: bytes))
         return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
     }
 

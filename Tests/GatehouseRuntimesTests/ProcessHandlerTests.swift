@@ -93,7 +93,7 @@ import Testing
             }).listen(process.env.GATEHOUSE_SOCKET);
             """
         let function = try fixture.deploy(
-            ["bin/server": server], process: #""language":"exec","handler":"bin/server""#, executable: ["bin/server"])
+            ["bin/server": server], process: #""language":"exec","memoryMB":2048,"handler":"bin/server""#, executable: ["bin/server"])
         #expect(await fixture.runtime.prepare(function).state == .ready)
         let response = try await fixture.invoke(function, method: "POST", path: "/x", query: "y=1")
         #expect(response.status == 200 && response.text == "exec POST /x?y=1")

@@ -20,6 +20,14 @@ enum AdminPaths {
         case 3 where parts == ["v1", "signing-keys", "rotate"]: return ["POST"]
         case 3 where parts[0] == "v1" && parts[1] == "orgs": return ["DELETE", "GET", "PUT"]
         case 4 where parts[0] == "v1" && parts[1] == "orgs" && parts[3] == AdminOperation.accessChecks: return ["POST"]
+        case 4 where parts[0] == "v1" && parts[1] == "orgs" && parts[3] == AdminOperation.runs: return ["GET"]
+        case 5 where parts[0] == "v1" && parts[1] == "orgs" && parts[3] == AdminOperation.runs: return ["GET"]
+        case 6 where parts[0] == "v1" && parts[1] == "orgs" && parts[3] == ResourceKind.function.rawValue:
+            switch parts[5] {
+            case AdminOperation.code: return ["GET", "PUT"]
+            case AdminOperation.invoke: return ["POST"]
+            default: return nil
+            }
         case 4 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["GET", "POST"]
         case 5 where parts[0] == "v1" && parts[1] == "orgs" && scopedKinds.contains(parts[3]): return ["DELETE", "GET", "PUT"]
         default: return nil

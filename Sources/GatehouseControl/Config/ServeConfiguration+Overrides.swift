@@ -8,6 +8,7 @@ extension ServeConfiguration {
         public var adminAddr: String?
         public var plainAddr: String?
         public var maxBodyBytes: Int?
+        public var maxCodeBytes: Int?
         public var shutdownGraceSeconds: Double?
         public var externalURL: String?
         public var logLevel: String?
@@ -23,6 +24,7 @@ extension ServeConfiguration {
             adminAddr: String? = nil,
             plainAddr: String? = nil,
             maxBodyBytes: Int? = nil,
+            maxCodeBytes: Int? = nil,
             shutdownGraceSeconds: Double? = nil,
             externalURL: String? = nil,
             logLevel: String? = nil,
@@ -37,6 +39,7 @@ extension ServeConfiguration {
             self.adminAddr = adminAddr
             self.plainAddr = plainAddr
             self.maxBodyBytes = maxBodyBytes
+            self.maxCodeBytes = maxCodeBytes
             self.shutdownGraceSeconds = shutdownGraceSeconds
             self.externalURL = externalURL
             self.logLevel = logLevel
@@ -55,6 +58,7 @@ extension ServeConfiguration {
         if let v = overrides.adminAddr { adminAddr = v }
         if let v = overrides.plainAddr { plainAddr = v }
         if let v = overrides.maxBodyBytes { maxBodyBytes = v }
+        if let v = overrides.maxCodeBytes { maxCodeBytes = v }
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.externalURL { externalURL = v }
         if let v = overrides.logLevel { logLevel = v }
@@ -82,6 +86,7 @@ extension ServeConfiguration.Overrides {
         case (.adminAddr, .string(let v)): adminAddr = v
         case (.plainAddr, .string(let v)): plainAddr = v
         case (.maxBodyBytes, .integer(let v)): maxBodyBytes = v
+        case (.maxCodeBytes, .integer(let v)): maxCodeBytes = v
         case (.shutdownGraceSeconds, .number(let v)): shutdownGraceSeconds = v
         case (.externalURL, .string(let v)): externalURL = v
         case (.logLevel, .string(let v)): logLevel = v
@@ -102,6 +107,7 @@ extension ServeConfiguration.Overrides {
         if let v = adminAddr { result.append((.adminAddr, .string(v))) }
         if let v = plainAddr { result.append((.plainAddr, .string(v))) }
         if let v = maxBodyBytes { result.append((.maxBodyBytes, .integer(v))) }
+        if let v = maxCodeBytes { result.append((.maxCodeBytes, .integer(v))) }
         if let v = shutdownGraceSeconds { result.append((.shutdownGraceSeconds, .number(v))) }
         if let v = externalURL { result.append((.externalURL, .string(v))) }
         if let v = logLevel { result.append((.logLevel, .string(v))) }

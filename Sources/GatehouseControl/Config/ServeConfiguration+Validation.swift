@@ -15,6 +15,7 @@ extension ServeConfiguration {
         all.adminAddr = adminAddr
         all.plainAddr = plainAddr
         all.maxBodyBytes = maxBodyBytes
+        all.maxCodeBytes = maxCodeBytes
         all.shutdownGraceSeconds = shutdownGraceSeconds
         all.externalURL = externalURL
         all.logLevel = logLevel
@@ -43,7 +44,7 @@ extension ServeConfiguration {
             }
         case (.dataDir, .string(let path)), (.certsDir, .string(let path)), (.policiesDir, .string(let path)):
             return path.isEmpty ? "must not be empty" : nil
-        case (.maxBodyBytes, .integer(let bytes)):
+        case (.maxBodyBytes, .integer(let bytes)), (.maxCodeBytes, .integer(let bytes)):
             return bytes > 0 ? nil : "must be greater than 0 (got \(bytes))"
         case (.shutdownGraceSeconds, .number(let seconds)):
             return seconds.isFinite && seconds >= 0 ? nil : "must be a number of seconds, 0 or more (got \(seconds))"

@@ -9,6 +9,8 @@ import Logging
 /// Relative paths are relative to the working directory of the process.
 public struct ServeConfiguration: Hashable, Sendable {
     public static let defaultMaxBodyBytes = 10 * 1024 * 1024
+    /// 64 MiB: a function's code, its dependencies included, is seldom larger.
+    public static let defaultMaxCodeBytes = 64 * 1024 * 1024
 
     /// Where the embedded store keeps its database.
     public var dataDir: String
@@ -24,6 +26,9 @@ public struct ServeConfiguration: Hashable, Sendable {
     public var plainAddr: String?
     /// The largest request body the edge accepts.
     public var maxBodyBytes: Int
+    /// The largest code upload (`PUT .../functions/{name}/code`); a larger one is refused (413)
+    /// before it is written.
+    public var maxCodeBytes: Int
     /// How long in-flight requests may run after a shutdown signal before connections are closed.
     public var shutdownGraceSeconds: Double
     /// How clients reach the control listener (OAuth redirect URIs, token issuer, links). `nil`
@@ -54,6 +59,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         adminAddr: String = "0.0.0.0:9443",
         plainAddr: String? = nil,
         maxBodyBytes: Int = ServeConfiguration.defaultMaxBodyBytes,
+        maxCodeBytes: Int = ServeConfiguration.defaultMaxCodeBytes,
         shutdownGraceSeconds: Double = 10,
         externalURL: String? = nil,
         logLevel: String = "info",
@@ -69,6 +75,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.adminAddr = adminAddr
         self.plainAddr = plainAddr
         self.maxBodyBytes = maxBodyBytes
+        self.maxCodeBytes = maxCodeBytes
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.externalURL = externalURL
         self.logLevel = logLevel

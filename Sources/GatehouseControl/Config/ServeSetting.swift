@@ -2,7 +2,7 @@
 /// The raw value is the YAML key.
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
-    case maxBodyBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
+    case maxBodyBytes, maxCodeBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
     case policiesDir, trustedProxies
 
     var environmentVariable: String {
@@ -13,6 +13,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .adminAddr: "GATEHOUSE_ADMIN_ADDR"
         case .plainAddr: "GATEHOUSE_PLAIN_ADDR"
         case .maxBodyBytes: "GATEHOUSE_MAX_BODY_BYTES"
+        case .maxCodeBytes: "GATEHOUSE_MAX_CODE_BYTES"
         case .shutdownGraceSeconds: "GATEHOUSE_SHUTDOWN_GRACE_SECONDS"
         case .externalURL: "GATEHOUSE_EXTERNAL_URL"
         case .logLevel: "GATEHOUSE_LOG_LEVEL"
@@ -27,7 +28,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
 
     var valueType: ValueType {
         switch self {
-        case .maxBodyBytes: .integer
+        case .maxBodyBytes, .maxCodeBytes: .integer
         case .shutdownGraceSeconds, .keyRefreshSeconds: .number
         default: .string
         }

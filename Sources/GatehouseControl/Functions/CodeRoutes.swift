@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// `PUT /v1/orgs/{org}/functions/{name}/code` uploads a function's code: one file
 /// (`application/octet-stream`, named by `?filename=` or `Content-Disposition`), a `.tar.gz`
@@ -33,8 +34,13 @@ enum CodeRoutes {
             }
             guard body.readableBytes > 0 else { throw Problem.badRequest("the upload is empty") }
             let code: Function.Code
+            let bytes = Array(body.readableBytesView)
             do {
-                code = try codes.store(Array(body.readableBytesView), format: format, filename: filename)
+                // Hashing up to maxCodeBytes, writing files and waiting for tar or python: none of
+                // it may hold an event loop or a thread of the cooperative pool.
+                code = try await NIOThreadPool.singleton.runIfActive {
+                    try codes.store(bytes, format: format, filename: filename)
+                }
             } catch let failure as CodeArchive.Failure {
                 throw Problem.invalidField("code", failure.description)
             }

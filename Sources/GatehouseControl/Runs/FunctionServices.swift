@@ -12,11 +12,8 @@ struct FunctionServices: Sendable {
     var codeRoot: URL
     /// The largest request body `/invoke` takes (the edge's `--max-body-bytes`).
     var maxBodyBytes: Int
-    /// The largest code upload.
+    /// The largest code upload (`--max-code-bytes`); a larger one is refused before it is written.
     var maxCodeBytes: Int
-    /// 64 MiB: a function's code, its dependencies included, is seldom larger; a larger
-    /// upload is refused before it is written.
-    static let maxCodeBytes = 64 * 1024 * 1024
 
     /// The function as the pipeline runs it, or a 404 problem.
     func deployed(org: String, name: String, store: any Store) async throws -> DeployedFunction {

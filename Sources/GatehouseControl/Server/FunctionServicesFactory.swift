@@ -22,6 +22,6 @@ enum FunctionServicesFactory {
         let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
         return FunctionServices(
             invoker: invoker, runs: runs, codeRoot: codeRoot, maxBodyBytes: configuration.maxBodyBytes,
-            maxCodeBytes: FunctionServices.maxCodeBytes)
+            maxCodeBytes: configuration.maxCodeBytes)
     }
 }

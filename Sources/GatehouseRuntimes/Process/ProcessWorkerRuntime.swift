@@ -34,7 +34,15 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
             runtimesDirectory ?? Bundle.module.resourceURL!.appendingPathComponent("runtimes", isDirectory: true)
         self.workRoot =
             workRoot ?? URL(fileURLWithPath: "/tmp/gatehouse-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
-        self.sandbox = bubblewrap ? WorkerSandbox.probe() : WorkerSandbox(bubblewrap: nil, merged: false)
+        let machine = Self.machine
+        self.sandbox = bubblewrap ? machine.sandbox : WorkerSandbox(bubblewrap: nil, merged: machine.sandbox.merged)
+        self.interpreters = machine.interpreters
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// What this machine offers workers, probed once per process (each probe starts a
+    /// process and waits for it: not something to repeat per runtime or per request).
+    private static let machine: (sandbox: WorkerSandbox, interpreters: [Function.ProcessRuntime.Language: WorkerLaunch.Interpreter]) = {
         var interpreters: [Function.ProcessRuntime.Language: WorkerLaunch.Interpreter] = [:]
         if let python = Executables.interpreter(
             "python3", probe: ["-c", "import sys; print(sys.executable)"], prefixProbe: ["-c", "import sys; print(sys.base_prefix)"])
@@ -47,9 +55,8 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
         {
             interpreters[.node] = .init(executable: node.executable, prefix: node.prefix)
         }
-        self.interpreters = interpreters
-        self.maxResponseBytes = maxResponseBytes
-    }
+        return (WorkerSandbox.probe(), interpreters)
+    }()
 
     /// Whether workers run under bubblewrap on this machine.
     public var isolated: Bool { sandbox.bubblewrap != nil }
