@@ -35,7 +35,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 PORTS = dict(upstream=18080, gatehouse=18443, gatehouse_admin=18444, nginx=18451, haproxy=18452,
              envoy=18453, haproxy_jwt=18462, envoy_jwt=18463, haproxy_policy=18472, envoy_policy=18473, issuer=18470)
-WORKLOADS = ["proxy", "jwt", "policy", "routes-10k", "connections"]
+WORKLOADS = ["proxy", "jwt", "policy", "routes-10k", "connections", "runtimes"]
 PEER_NAMES = ["nginx", "haproxy", "envoy"]
 # A loopback issuer: Gatehouse finds its keys by OIDC discovery (served by `serve_issuer`); the
 # peers are given the same keys as a file. Gatehouse accepts plain http only for loopback issuers.
@@ -563,6 +563,87 @@ def wl_routes(args, gh, peers):
     return res
 
 
+PY_HELLO = "def handle(request):\n    return 'hello'\n"
+
+
+def _runtime_function(gh, name, spec, code, filename, path):
+    """A function with uploaded code and its route; waits until it is built and routed."""
+    gh.put(f"/orgs/bench/functions/{name}", {"name": name, **spec})
+    r = gh.client.put(f"/orgs/bench/functions/{name}/code", params={"filename": filename}, content=code,
+                      headers={"content-type": "application/octet-stream"})
+    if r.status_code != 202:
+        raise RuntimeError(f"code upload for {name}: {r.status_code} {r.text[:300]}")
+    for _ in range(600):
+        state = gh.client.get(f"/orgs/bench/functions/{name}").json()["status"]["state"]
+        if state != "building":
+            break
+        time.sleep(0.05)
+    if state != "ready":
+        raise RuntimeError(f"{name} did not build: {state}")
+    revision = gh.put(f"/orgs/bench/routes/{name}", {"name": name, "function": name, "paths": [path]}).json()["revision"]
+    # The route is live once the edge's snapshot has its revision (asking the route itself
+    # would start the worker a cold-start measurement is waiting to time).
+    import httpx
+    with httpx.Client(verify=False) as c:
+        for _ in range(600):
+            if c.get(f"https://127.0.0.1:{PORTS['gatehouse']}/healthz").json()["revision"] >= revision:
+                return
+            time.sleep(0.02)
+    raise RuntimeError(f"route {name} never reached the edge")
+
+
+def wl_runtimes(args, gh, peers):
+    """Functions Gatehouse runs itself (issue #6's targets): a python3 process worker and a wasm
+    module, next to the same edge proxying to the nginx upstream. Sequential requests (1 client,
+    1 stream) give the latency each layer adds; 16 clients give throughput. Cold start: the
+    first request to a python3 function that has no worker yet, timed by the client."""
+    import copy
+    import httpx
+    res = {p.name: {"na": "n/a: Gatehouse-only workload"} for p in peers}
+    gh.start()
+    try:
+        _runtime_function(gh, "py", {"runtime": "process", "process": {"language": "python3", "handler": "main.handle",
+                                                                      "maxInstances": 2}},
+                          PY_HELLO.encode(), "main.py", "/py")
+        _runtime_function(gh, "wa", {"runtime": "wasm"}, (ROOT / "examples" / "wasm" / "hello.wat").read_bytes(), "hello.wat", "/wa")
+        base = f"https://127.0.0.1:{PORTS['gatehouse']}/bench"
+        for path in ("/py", "/wa", "/hello"):
+            gh.wait_route(f"/bench{path}")
+        seq = copy.copy(args)
+        seq.clients, seq.streams = 1, 1
+        wide = copy.copy(args)
+        wide.clients, wide.streams = 16, 1
+        rows = {"gatehouse proxy (seq)": (seq, "/hello"), "gatehouse python (seq)": (seq, "/py"),
+                "gatehouse wasm (seq)": (seq, "/wa"), "gatehouse python (16c)": (wide, "/py"),
+                "gatehouse wasm (16c)": (wide, "/wa")}
+        rounds = {k: [] for k in rows}
+        for name, (a, path) in rows.items():
+            h2load([base + path], 1, a.clients, 1, tag="warm")
+        for rnd in range(args.rounds):
+            for name, (a, path) in rows.items():
+                r = measure(gh.srv, [base + path], a, tag=name)
+                log(f"runtimes round {rnd + 1} {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']} ms, errors {r['errors']}")
+                rounds[name].append(r)
+        for name in rows:
+            res[name] = summarize(rounds[name])
+        cold = []
+        with httpx.Client(verify=False, http2=True) as c:
+            for i in range(5):
+                name = f"cold{i}"
+                _runtime_function(gh, name, {"runtime": "process", "process": {"language": "python3", "handler": "main.handle"}},
+                                  PY_HELLO.encode() + f"# {i}\n".encode(), "main.py", f"/{name}")
+                c.get(f"{base}/hello")   # a warm connection: the figure is the worker's start
+                t = time.perf_counter()
+                status = c.get(f"{base}/{name}").status_code
+                cold.append((time.perf_counter() - t) * 1000)
+                log(f"runtimes cold start {name}: {cold[-1]:.1f} ms (status {status})")
+        res["gatehouse python (seq)"]["cold_start_ms"] = sorted(cold)[len(cold) // 2]
+        res["gatehouse python (seq)"]["cold_start_all_ms"] = [round(x, 1) for x in cold]
+    finally:
+        gh.stop()
+    return res
+
+
 CONN_CLIENT = r'''
 import asyncio, resource, ssl, sys
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -843,6 +924,8 @@ def main():
                     results[wl] = wl_routes(args, gh, peers)
                 elif wl == "connections":
                     results[wl] = wl_connections(args, gh, peers)
+                elif wl == "runtimes":
+                    results[wl] = wl_runtimes(args, gh, peers)
             except Exception as e:   # one broken workload must not lose the others
                 log(f"workload {wl} failed: {e!r}")
                 results[wl] = {"error": repr(e)}

@@ -110,8 +110,7 @@ private struct DirectWorker {
 
     func stop() {
         connection.close()
-        process.terminate()
-        process.waitUntilExit()
+        kill(process.processIdentifier, SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 }

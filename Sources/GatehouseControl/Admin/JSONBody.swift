@@ -14,14 +14,18 @@ enum JSONBody {
                 throw Problem.unsupportedMediaType("the body must be application/json, not '\(type.prefix(100))'")
             }
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: AdminLimits.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem.payloadTooLarge(limit: AdminLimits.maxBodyBytes)
-        }
+        let buffer = try await collect(request, upTo: AdminLimits.maxBodyBytes)
         guard buffer.readableBytes > 0 else { throw Problem.malformedJSON("the body is empty; send a JSON object") }
         return Data(buffer.readableBytesView)
+    }
+
+    /// Any body, whole, up to `limit` bytes (413 beyond).
+    static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
     }
 
     /// Decodes strictly. On PUT the path names the resource, so the body may leave `name` out;

@@ -26,12 +26,7 @@ enum CodeRoutes {
                     "function '\(name)' has runtime '\(current.runtime.rawValue)', which runs no uploaded code (only process and wasm do)")
             }
             let (format, filename) = try uploadFormat(request)
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: services.maxCodeBytes)
-            } catch is NIOTooManyBytesError {
-                throw Problem.payloadTooLarge(limit: services.maxCodeBytes)
-            }
+            let body = try await JSONBody.collect(request, upTo: services.maxCodeBytes)
             guard body.readableBytes > 0 else { throw Problem.badRequest("the upload is empty") }
             let code: Function.Code
             let bytes = Array(body.readableBytesView)

@@ -16,12 +16,7 @@ enum InvokeRoute {
             let org = context.parameters.get("org") ?? ""
             let name = context.parameters.get("name") ?? ""
             let function = try await services.deployed(org: org, name: name, store: store)
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: services.maxBodyBytes)
-            } catch is NIOTooManyBytesError {
-                throw Problem.payloadTooLarge(limit: services.maxBodyBytes)
-            }
+            let body = try await JSONBody.collect(request, upTo: services.maxBodyBytes)
             var headers: [(name: String, value: String)] = []
             if let type = request.headers[.contentType] { headers.append((name: "content-type", value: type)) }
             let requestId = RequestIds.from(request.headers)

@@ -52,7 +52,7 @@ final class Worker: Sendable {
             return Worker(id: id, process: process, directory: directory, connection: connection, output: output)
         } catch {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            await Self.reaped(process)
             let logs = output.take()
             output.close()
             try? FileManager.default.removeItem(at: directory)
@@ -79,10 +79,18 @@ final class Worker: Sendable {
         connection.close()
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let (process, directory, output) = (self.process, self.directory, self.output)
-        DispatchQueue.global().async {
-            process.waitUntilExit()
+        Task {
+            await Self.reaped(process)
             output.close()
             try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// Waits (up to 5 s) for a killed process to be reaped. Not `waitUntilExit()`, which blocks
+    /// a thread and was seen to hang on Linux: a stopped worker must never hold a thread.
+    private static func reaped(_ process: Process) async {
+        for _ in 0..<500 where process.isRunning {
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 }
