@@ -217,7 +217,9 @@ class OpenFaaSGateway(_Server):
                 params = found[1]
                 answer = {"function": params["functionName"], "namespace": params.get("namespace"),
                           "path": params.get("rest") or "/", "query": query, "method": self.command,
-                          "body": record["body"], "authorized": gateway.basic_auth is not None}
+                          "body": record["body"]}
+                if gateway.basic_auth is not None:
+                    answer["authorized"] = True
                 if found[0].startswith("/async-function/"):
                     callback = self.headers.get("x-callback-url")
                     call_id = f"call-{len(gateway.received)}"

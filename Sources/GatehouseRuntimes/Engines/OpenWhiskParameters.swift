@@ -82,7 +82,7 @@ enum OpenWhiskParameters {
                 body = Array(text.utf8)
                 if contentType == nil { headers.append((name: "content-type", value: "text/html; charset=utf-8")) }
             }
-        case let other:
+        case let other?:
             body = try serialize(other)
             if contentType == nil { headers.append((name: "content-type", value: "application/json")) }
         }
