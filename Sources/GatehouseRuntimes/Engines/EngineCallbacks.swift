@@ -46,14 +46,22 @@ public final class EngineCallbacks: Sendable {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
-        entries.withLockedValue { $0[runId] = Entry(token: Array(token.utf8)) }
+        // A run registered again (a retry) replaces the old registration; its waiter, if any,
+        // must not be left suspended forever.
+        let previous = entries.withLockedValue { entries -> CheckedContinuation<Result?, Never>? in
+            let previous = entries[runId]?.waiter
+            entries[runId] = Entry(token: Array(token.utf8))
+            return previous
+        }
+        previous?.resume(returning: nil)
         return Ticket(runId: runId, token: token)
     }
 
     /// Forgets a run (its request failed, or it stopped waiting).
     public func cancel(_ ticket: Ticket) {
         let waiter = entries.withLockedValue { entries -> CheckedContinuation<Result?, Never>? in
-            entries.removeValue(forKey: ticket.runId)?.waiter
+            guard let entry = entries[ticket.runId], entry.token == Array(ticket.token.utf8) else { return nil }
+            return entries.removeValue(forKey: ticket.runId)?.waiter
         }
         waiter?.resume(returning: nil)
     }
