@@ -91,7 +91,7 @@ public final class EngineCallbacks: Sendable {
     public func wait(for ticket: Ticket, until deadline: ContinuousClock.Instant) async -> Result? {
         defer { cancel(ticket) }
         return await withTaskGroup(of: Result?.self) { group in
-            group.addTask { await self.next(ticket.runId) }
+            group.addTask { await self.next(ticket) }
             group.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
                 return nil
@@ -99,18 +99,19 @@ public final class EngineCallbacks: Sendable {
             let first = await group.next() ?? nil
             group.cancelAll()
             // The waiter must be resumed before the group can finish.
-            self.resumeWaiter(ticket.runId)
+            self.resumeWaiter(ticket)
             return first
         }
     }
 
     public var waitingCount: Int { entries.withLockedValue { $0.count } }
 
-    private func next(_ runId: String) async -> Result? {
+    private func next(_ ticket: Ticket) async -> Result? {
+        let runId = ticket.runId, token = Array(ticket.token.utf8)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result?, Never>) in
                 let immediate: Result?? = entries.withLockedValue { entries in
-                    guard var entry = entries[runId] else { return .some(nil) }
+                    guard var entry = entries[runId], entry.token == token else { return .some(nil) }
                     if let arrived = entry.arrived {
                         entries.removeValue(forKey: runId)
                         return .some(arrived)
@@ -123,19 +124,19 @@ public final class EngineCallbacks: Sendable {
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            self.resumeWaiter(runId)
+            self.resumeWaiter(ticket)
         }
     }
 
     /// Resumes a suspended waiter with nil, or marks the entry so a waiter about to suspend
     /// returns at once (cancellation may race with `next` storing its continuation).
-    private func resumeWaiter(_ runId: String) {
+    private func resumeWaiter(_ ticket: Ticket) {
         let waiter = entries.withLockedValue { entries -> CheckedContinuation<Result?, Never>? in
-            guard var entry = entries[runId] else { return nil }
+            guard var entry = entries[ticket.runId], entry.token == Array(ticket.token.utf8) else { return nil }
             let waiter = entry.waiter
             entry.waiter = nil
             entry.cancelled = true
-            entries[runId] = entry
+            entries[ticket.runId] = entry
             return waiter
         }
         waiter?.resume(returning: nil)
