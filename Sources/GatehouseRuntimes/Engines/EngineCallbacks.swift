@@ -108,7 +108,7 @@ public final class EngineCallbacks: Sendable {
 
     private func next(_ ticket: Ticket) async -> Result? {
         let runId = ticket.runId, token = Array(ticket.token.utf8)
-        await withTaskCancellationHandler {
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result?, Never>) in
                 let immediate: Result?? = entries.withLockedValue { entries in
                     guard var entry = entries[runId], entry.token == token else { return .some(nil) }
