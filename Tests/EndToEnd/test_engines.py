@@ -1,7 +1,10 @@
 """Functions on FaaS engines the cluster already runs: an OpenFaaS gateway (every request
 Gatehouse sends is checked against the gateway's published OpenAPI description) and Knative
 Services (by URL, or through the ingress by `Host`), behind the same routes as any function;
-the runtime blocks' validation, and the CLI's flags for them."""
+the runtime blocks' validation, and the CLI's flags for them. Also OpenWhisk actions (through
+its REST API, checked against its Swagger description) and OpenFaaS with basic auth and async
+runs, which go through the runtime drivers (`GatehouseRuntimes/Engines`): those tests are marked
+`drivers` and pass once the server wires the drivers in."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import json
 
 import pytest
 
-from faas_engines import KnativeIngress, OpenFaaSGateway
+import time
+
+from faas_engines import KnativeIngress, OpenFaaSGateway, OpenWhiskAPI
 from harness import assert_problem, check, uniq
 
 
@@ -121,3 +126,149 @@ def test_engine_functions_from_the_cli(gh, openfaas, knative, tmp_path):
     switched = json.loads(cli("function", "update", "kn", "--org", org, "--url", "http://127.0.0.1:9/", "-o", "json").stdout)
     assert switched["runtime"] == "http" and "knative" not in switched, switched
     cli("function", "create", "both", "--org", org, "--url", "http://x/", "--knative-url", "http://k/", expect=2)
+
+
+# --- Through the runtime drivers (GatehouseRuntimes/Engines). These pass once the server
+# registers HTTPEngineRuntime / OpenWhiskActionRuntime and the OpenFaaS callback route. ---
+
+OW_AUTH = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secretkey"
+
+
+def _ow_actions() -> dict:
+    def echo(params, logs):
+        logs.append("echo called")
+        return {"params": params}
+
+    def web(params, logs):
+        return {"statusCode": 201, "headers": {"content-type": "text/plain"},
+                "body": f"{params['__ow_method']} {params['__ow_path']}"}
+
+    def fail(params, logs):
+        logs.append("about to fail")
+        raise OpenWhiskAPI.ActionError("boom")
+
+    return {"echo": echo, "web": web, "fail": fail, "slow": echo}
+
+
+@pytest.fixture(scope="module")
+def openwhisk():
+    api = OpenWhiskAPI(_ow_actions(), auth=OW_AUTH, blocking_window=0.3, delays={"slow": 0.8})
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="module")
+def openfaas_auth():
+    gateway = OpenFaaSGateway(basic_auth=("admin", "s3cret"))
+    yield gateway
+    gateway.close()
+
+
+def _publish_with_secrets(gh, function: dict, secrets: dict) -> str:
+    org = gh.create_org(uniq("drv"))
+    for name, values in secrets.items():
+        check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": name, "values": values}), 201)
+    check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", **function}), 201)
+    route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
+    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    return org
+
+
+def _run(gh, org: str, run_id: str, until=("succeeded", "failed"), timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = gh.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
+        if r.status_code == 404 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            continue
+        run = check(r, 200).json()
+        if run["status"] in until or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
+def _ow_function(openwhisk, action: str, **extra) -> dict:
+    return {"runtime": "openwhisk", "openwhisk": {"apiHost": openwhisk.url, "action": action, "authSecret": "ow"}, **extra}
+
+
+@pytest.mark.drivers
+def test_openwhisk_actions_through_the_api(gh, openwhisk):
+    org = _publish_with_secrets(gh, _ow_function(openwhisk, "echo"), {"ow": {"auth": OW_AUTH}})
+    web = _publish_with_secrets(gh, _ow_function(openwhisk, "web"), {"ow": {"auth": OW_AUTH}})
+    with gh.client("h2") as c:
+        r = check(c.post(f"/{org}/call?x=1", json={"hello": "world"}), 200)
+        params = r.json()["params"]
+        assert params["hello"] == "world" and params["__ow_method"] == "post" and params["__ow_query"] == "x=1", params
+        r = check(c.get(f"/{web}/call"), 201)
+        assert r.text == "get /call" and r.headers["content-type"].startswith("text/plain")
+    sent = [x for x in openwhisk.received if x["method"] == "POST"]
+    assert sent[-2]["path"] == "/api/v1/namespaces/_/actions/echo" and "blocking=true" in sent[-2]["query"], sent[-2]
+    assert openwhisk.violations == [], openwhisk.violations
+    # The credentials stay between Gatehouse and OpenWhisk.
+    assert OW_AUTH not in json.dumps(params)
+
+
+@pytest.mark.drivers
+def test_openwhisk_failures_and_slow_actions(gh, openwhisk):
+    failing = _publish_with_secrets(gh, _ow_function(openwhisk, "fail"), {"ow": {"auth": OW_AUTH}})
+    slow = _publish_with_secrets(gh, _ow_function(openwhisk, "slow"), {"ow": {"auth": OW_AUTH}})
+    refused = _publish_with_secrets(gh, _ow_function(openwhisk, "echo"), {"ow": {"auth": "nobody:wrong"}})
+    with gh.client("h2") as c:
+        r = c.post(f"/{failing}/call", json={})
+        assert r.status_code == 502, r.text
+        run = _run(gh, failing, r.headers["x-gatehouse-run-id"])
+        assert run["status"] == "failed" and "about to fail" in (run.get("logs") or ""), run
+        # Outlives the blocking window (202 + activation id): Gatehouse polls the activation.
+        check(c.post(f"/{slow}/call", json={"n": 1}), 200)
+        r = c.post(f"/{refused}/call", json={})
+        assert r.status_code in (500, 502) and "nobody" not in r.text, r.text
+    assert any(x["path"].startswith("/api/v1/namespaces/_/activations/") for x in openwhisk.received)
+    assert openwhisk.violations == [], openwhisk.violations
+
+
+@pytest.mark.drivers
+def test_openwhisk_async_run(gh, openwhisk):
+    org = _publish_with_secrets(gh, _ow_function(openwhisk, "echo", mode="envelope"), {"ow": {"auth": OW_AUTH}})
+    with gh.client("h2") as c:
+        r = check(c.post(f"/{org}/call", json={"job": 1}, headers={"prefer": "respond-async"}), 202)
+    run = _run(gh, org, r.json()["id"])
+    assert run["status"] == "succeeded", run
+    assert json.loads(run["output"])["params"]["payload"] == {"job": 1}, run
+    invoke = [x for x in openwhisk.received if x["method"] == "POST"][-1]
+    assert "blocking=false" in invoke["query"], invoke
+    assert openwhisk.violations == [], openwhisk.violations
+
+
+@pytest.mark.drivers
+def test_openfaas_basic_auth_from_a_secret(gh, openfaas_auth):
+    org = _publish_with_secrets(gh, {"runtime": "openfaas", "openfaas": {
+        "gateway": openfaas_auth.url, "function": "echo", "basicAuthSecret": "faas"}},
+        {"faas": {"username": "admin", "password": "s3cret"}})
+    with gh.client("h2") as c:
+        r = check(c.post(f"/{org}/call", content=b"hi"), 200)
+    assert r.json()["authorized"] is True and r.json()["body"] == "hi", r.json()
+    assert openfaas_auth.received[-1]["headers"]["authorization"].startswith("Basic ")
+    assert openfaas_auth.violations == [], openfaas_auth.violations
+
+
+@pytest.mark.drivers
+def test_openfaas_async_run_is_answered_through_the_callback(gh, openfaas_auth):
+    openfaas_auth.callback_ca = str(gh.ca)
+    org = _publish_with_secrets(gh, {"runtime": "openfaas", "openfaas": {
+        "gateway": openfaas_auth.url, "function": "echo", "basicAuthSecret": "faas"}},
+        {"faas": {"username": "admin", "password": "s3cret"}})
+    with gh.client("h2") as c:
+        r = check(c.post(f"/{org}/call", content=b"later", headers={"prefer": "respond-async"}), 202)
+    assert r.headers["location"].endswith(f"/v1/orgs/{org}/runs/{r.json()['id']}")
+    run = _run(gh, org, r.json()["id"])
+    assert run["status"] == "succeeded" and json.loads(run["output"])["body"] == "later", run
+    sent = openfaas_auth.received[-1]
+    assert sent["path"] == "/async-function/echo/call", sent
+    callback = sent["headers"]["x-callback-url"]
+    assert "/callbacks/openfaas/" in callback and callback.startswith(gh.admin_url), callback
+    assert openfaas_auth.callbacks[-1]["status"] == 204, openfaas_auth.callbacks
+    # A callback with a wrong token is refused like an unknown run.
+    import httpx
+    forged = callback.rsplit("/", 1)[0] + "/" + "0" * 64
+    assert httpx.post(forged, content=b"x", verify=False).status_code == 404
+    assert openfaas_auth.violations == [], openfaas_auth.violations

@@ -98,7 +98,7 @@ enum Archives {
             let invoker = FunctionInvoker(runtimes: runtimes, secrets: secrets, logger: Logger(label: "test"))
             let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, executors: 2, logger: Logger(label: "test"))
             made.withLockedValue { $0 = (runs, codeRoot) }
-            return FunctionServices(invoker: invoker, runs: runs, codeRoot: codeRoot, maxBodyBytes: 64 * 1024, maxCodeBytes: maxCodeBytes)
+            return FunctionServices(invoker: invoker, runs: runs, callbacks: EngineCallbacks(), codeRoot: codeRoot, maxBodyBytes: 64 * 1024, maxCodeBytes: maxCodeBytes)
         }) { api in
             let (runs, codeRoot) = try #require(made.withLockedValue { $0 })
             let group = ServiceGroup(services: [runs], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test"))

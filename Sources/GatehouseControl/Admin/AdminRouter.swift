@@ -45,6 +45,10 @@ enum AdminRouter {
             DeviceRoutes.register(on: router, services: auth)
             RevocationEndpoint.register(on: router, services: auth)
         }
+        if let functions = dependencies.functions {
+            // Outside /v1/ and before authentication: the per-run token is the credential.
+            EngineCallbackRoutes.register(on: router, callbacks: functions.callbacks)
+        }
         let authorizer = AdminAuthorizer(store: dependencies.store, catalog: dependencies.roles)
         router.middlewares.add(
             AdminAuthMiddleware(

@@ -8,6 +8,8 @@ import GatehouseStore
 struct FunctionServices: Sendable {
     var invoker: FunctionInvoker
     var runs: RunService
+    /// Where engines' asynchronous results arrive (`EngineCallbackRoutes`).
+    var callbacks: EngineCallbacks
     /// `<data dir>/code`: blobs under `blobs/`, unpacked code under its digest.
     var codeRoot: URL
     /// The largest request body `/invoke` takes (the edge's `--max-body-bytes`).

@@ -8,12 +8,17 @@ import Logging
 /// pipeline around them, and the runs service. The edge and the control listener share them.
 enum FunctionServicesFactory {
     static func make(
-        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, httpClient: HTTPClient, logger: Logger
+        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, httpClient: HTTPClient,
+        controlURL: @escaping @Sendable () -> String, logger: Logger
     ) throws -> FunctionServices {
         let codeRoot = configuration.dataDirectory.appendingPathComponent("code", isDirectory: true)
         try FileManager.default.createDirectory(at: codeRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var runtimes = FunctionRuntimes()
-        runtimes.register(HTTPEngineRuntime(client: httpClient), for: .http, .openfaas, .knative)
+        // OpenFaaS's queue-worker reports async results to the control listener's callback route.
+        let callbacks = EngineCallbacks()
+        runtimes.register(
+            HTTPEngineRuntime(client: httpClient, callbackBaseURL: controlURL, callbacks: callbacks), for: .http, .openfaas, .knative)
+        runtimes.register(OpenWhiskActionRuntime(client: httpClient), for: .openwhisk)
         let workers = ProcessWorkerRuntime()
         if !workers.isolated { logger.warning("\(WorkerSandboxNotice.text)") }
         runtimes.register(workers, for: .process)
@@ -21,7 +26,7 @@ enum FunctionServicesFactory {
         let invoker = FunctionInvoker(runtimes: runtimes, secrets: StoreSecretSource(store: store, sealer: sealer), logger: logger)
         let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
         return FunctionServices(
-            invoker: invoker, runs: runs, codeRoot: codeRoot, maxBodyBytes: configuration.maxBodyBytes,
+            invoker: invoker, runs: runs, callbacks: callbacks, codeRoot: codeRoot, maxBodyBytes: configuration.maxBodyBytes,
             maxCodeBytes: configuration.maxCodeBytes)
     }
 }

@@ -46,9 +46,10 @@ public enum GatehouseServer {
         let httpClient = HTTPClient(
             eventLoopGroupProvider: .shared(group),
             configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
-        let functions = try FunctionServicesFactory.make(
-            configuration: configuration, store: store, sealer: sealer, httpClient: httpClient, logger: logger)
         let controlURL = NIOLockedValueBox(configuration.externalURL ?? "")
+        let functions = try FunctionServicesFactory.make(
+            configuration: configuration, store: store, sealer: sealer, httpClient: httpClient,
+            controlURL: { controlURL.withLockedValue { $0 } }, logger: logger)
         let publicAddress = try configuration.publicListenAddress
         let plainAddress = try configuration.plainListenAddress
         let edge = try EdgeServer(

@@ -4,72 +4,105 @@ import GatehouseModel
 import NIOCore
 import NIOHTTP1
 
-/// Functions reached over HTTP (`http`, `openfaas`, `knative`) when the pipeline must see the
-/// whole exchange (envelope mode, schemas, secrets, concurrency limits, async runs): the request
-/// the invoker built goes to the function's endpoint as one buffered HTTP request. In `http`
-/// mode without any of those the edge streams to the same endpoint instead.
+/// Runs functions of runtimes `http`, `openfaas` and `knative` whose invocations need the whole
+/// request (envelope mode, schemas, secrets, OpenFaaS basic auth, async runs): the request is
+/// sent buffered to the function's endpoint and the answer read whole, bounded. Functions
+/// without those needs keep the edge's streaming proxy.
 public struct HTTPEngineRuntime: FunctionRuntime {
-    private let client: HTTPClient
-    /// A larger answer is refused (`functionFailed`): the pipeline holds whole bodies.
-    private let maxResponseBytes: Int
+    let http: EngineHTTP
+    let openFaaSAsync: OpenFaaSAsync?
 
-    public init(client: HTTPClient, maxResponseBytes: Int = 10 * 1024 * 1024) {
-        self.client = client
-        self.maxResponseBytes = maxResponseBytes
+    /// - Parameters:
+    ///   - client: the server's client (the server owns it and shuts it down).
+    ///   - maxResponseBytes: a larger answer fails the invocation (functionFailed).
+    ///   - callbackBaseURL: the control listener's external URL (`https://gatehouse:8443`),
+    ///     which OpenFaaS's queue-worker must reach; nil runs async OpenFaaS invocations
+    ///     synchronously instead.
+    ///   - callbacks: the registry the callback route delivers to (`EngineCallbackRoutes`).
+    public init(client: HTTPClient, maxResponseBytes: Int = 10 << 20, callbackBaseURL: (@Sendable () -> String)? = nil, callbacks: EngineCallbacks? = nil) {
+        self.http = EngineHTTP(client: client, maxResponseBytes: maxResponseBytes)
+        if let callbackBaseURL, let callbacks {
+            self.openFaaSAsync = OpenFaaSAsync(http: http, callbackBaseURL: callbackBaseURL, callbacks: callbacks)
+        } else {
+            self.openFaaSAsync = nil
+        }
     }
 
     public func invoke(_ request: RuntimeRequest, function: DeployedFunction) async throws(RuntimeError) -> RuntimeResponse {
         let endpoint: Function.Endpoint
-        do {
-            endpoint = try function.function.endpoint()
-        } catch {
-            throw .notReady(error.detail ?? error.title)
+        do { endpoint = try function.function.endpoint() } catch { throw .notReady("the function has no valid endpoint: \(error.detail ?? "invalid")") }
+        let engine = Self.engineName(function.function.runtime)
+        let authorization = try Self.authorization(request, function: function.function)
+
+        if request.request.context.isAsync, function.function.runtime == .openfaas, let openFaaSAsync,
+            let openfaas = function.function.openfaas
+        {
+            let answer = try await openFaaSAsync.invoke(request, openfaas: openfaas, authorization: authorization)
+            return try Self.response(answer, mode: request.mode, engine: engine)
         }
-        let outgoing = Self.request(request, endpoint: endpoint, credentials: request.credentials)
-        let remaining = request.deadline - .now
-        guard remaining > .zero else { throw .timeout(logs: []) }
-        let timeout = TimeAmount.nanoseconds(Int64(remaining.components.seconds) * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
-        do {
-            let response = try await client.execute(outgoing, timeout: timeout)
-            var body = try await response.body.collect(upTo: maxResponseBytes)
-            let bytes = body.readBytes(length: body.readableBytes) ?? []
-            return RuntimeResponse(
-                status: Int(response.status.code), headers: response.headers.map { (name: $0.name, value: $0.value) }, body: bytes)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw .timeout(logs: [])
-        } catch let error as NIOTooManyBytesError {
-            throw .functionFailed("the response is larger than \(maxResponseBytes) bytes (\(error))", logs: [])
-        } catch is CancellationError {
-            throw .timeout(logs: [])
-        } catch {
-            throw .system("the function's endpoint could not be reached (\(String(describing: error).prefix(200)))")
+
+        var outgoing = HTTPClientRequest(url: Self.url(endpoint, path: request.request.path, query: request.request.query))
+        outgoing.method = HTTPMethod(rawValue: request.request.method)
+        outgoing.headers = Self.forwardedHeaders(request.request.headers)
+        if let host = endpoint.host { outgoing.headers.replaceOrAdd(name: "host", value: host) }
+        if let authorization { outgoing.headers.replaceOrAdd(name: "authorization", value: authorization) }
+        if !request.request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.request.method.uppercased()) {
+            outgoing.body = .bytes(ByteBuffer(bytes: request.request.body))
         }
+        let answer = try await http.send(outgoing, deadline: request.deadline, engine: engine)
+        return try Self.response(
+            RuntimeResponse(status: answer.status, headers: EngineHTTP.responseHeaders(answer.headers), body: answer.body),
+            mode: request.mode, engine: engine)
     }
 
-    /// The request as the endpoint receives it: its base path, then the function's path and
-    /// query; `Host` of a Knative service behind an ingress; OpenFaaS basic auth.
-    static func request(_ request: RuntimeRequest, endpoint: Function.Endpoint, credentials: [String: String]) -> HTTPClientRequest {
-        let invocation = request.request
-        let url = endpoint.upstream
-        let host = url.host.contains(":") ? "[\(url.host)]" : url.host
-        var target = "\(url.scheme)://\(host):\(url.port)\(url.basePath)\(invocation.path)"
-        if !invocation.query.isEmpty { target += "?" + invocation.query }
-        var outgoing = HTTPClientRequest(url: target)
-        outgoing.method = HTTPMethod(rawValue: invocation.method)
-        for (name, value) in invocation.headers where !Self.dropped.contains(name.lowercased()) {
-            outgoing.headers.add(name: name, value: value)
-        }
-        if let authority = endpoint.host { outgoing.headers.replaceOrAdd(name: "host", value: authority) }
-        if let user = credentials["username"], let password = credentials["password"] {
-            outgoing.headers.replaceOrAdd(
-                name: "authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
-        }
-        if !invocation.body.isEmpty || ["POST", "PUT", "PATCH"].contains(invocation.method) {
-            outgoing.body = .bytes(ByteBuffer(bytes: invocation.body))
-        }
-        return outgoing
+    /// The full URL: endpoint, base path, the function's path and query.
+    static func url(_ endpoint: Function.Endpoint, path: String, query: String) -> String {
+        let upstream = endpoint.upstream
+        let defaultPort = upstream.usesTLS ? 443 : 80
+        let host = upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host
+        let port = upstream.port == defaultPort ? "" : ":\(upstream.port)"
+        let suffix = path.hasPrefix("/") ? path : "/" + path
+        return "\(upstream.scheme)://\(host)\(port)\(upstream.basePath)\(suffix)" + (query.isEmpty ? "" : "?" + query)
     }
 
-    /// Framing is the client's to set for the body it sends; `host` is the endpoint's.
-    private static let dropped: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect"]
+    /// The request's headers minus framing ones, which the client sets for the buffered body.
+    static func forwardedHeaders(_ headers: [(name: String, value: String)]) -> HTTPHeaders {
+        var result = HTTPHeaders()
+        for (name, value) in headers where !["content-length", "transfer-encoding", "host", "connection"].contains(name.lowercased()) {
+            result.add(name: name, value: value)
+        }
+        return result
+    }
+
+    /// OpenFaaS basic auth from the `basicAuthSecret`'s values, which the invoker resolved into
+    /// `credentials`. A function that names the secret but arrives without its values is a
+    /// Gatehouse fault, not something to send unauthenticated.
+    static func authorization(_ request: RuntimeRequest, function: Function) throws(RuntimeError) -> String? {
+        guard function.runtime == .openfaas, function.openfaas?.basicAuthSecret != nil else { return nil }
+        guard let user = request.credentials["username"], let password = request.credentials["password"] else {
+            throw .system("the OpenFaaS basic auth secret needs the keys 'username' and 'password'")
+        }
+        return EngineHTTP.basicAuthorization(user: user, password: password)
+    }
+
+    /// In http mode any status is the function's answer. In envelope mode the function must
+    /// answer 2xx with JSON, its return value; anything else is the function failing.
+    static func response(_ response: RuntimeResponse, mode: Function.Mode, engine: String) throws(RuntimeError) -> RuntimeResponse {
+        guard mode == .envelope else { return response }
+        guard (200..<300).contains(response.status) else {
+            throw .functionFailed("\(engine): the function answered \(response.status)", logs: Array(response.body.prefix(Run.maxRecordedBytes)))
+        }
+        guard (try? JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])) != nil else {
+            throw .functionFailed("\(engine): the function's answer is not JSON", logs: Array(response.body.prefix(Run.maxRecordedBytes)))
+        }
+        return RuntimeResponse(status: 200, headers: [(name: "content-type", value: "application/json")], body: response.body)
+    }
+
+    static func engineName(_ runtime: Function.Runtime) -> String {
+        switch runtime {
+        case .openfaas: return "the OpenFaaS gateway"
+        case .knative: return "the Knative service"
+        default: return "the function's endpoint"
+        }
+    }
 }
