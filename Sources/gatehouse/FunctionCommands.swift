@@ -29,6 +29,21 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("openfaas-namespace"), help: "runtime openfaas: its namespace (default: the gateway's).")
         var openfaasNamespace: String?
 
+        @Option(name: .customLong("openfaas-basic-auth-secret"), help: "runtime openfaas: an org secret with keys username and password, sent as basic auth.")
+        var openfaasBasicAuthSecret: String?
+
+        @Option(name: .customLong("openwhisk-api-host"), help: "runtime openwhisk: the API host's URL (with --openwhisk-action and --openwhisk-auth-secret).")
+        var openwhiskAPIHost: String?
+
+        @Option(name: .customLong("openwhisk-namespace"), help: "runtime openwhisk: the namespace (default: _, the credentials' own).")
+        var openwhiskNamespace: String?
+
+        @Option(name: .customLong("openwhisk-action"), help: "runtime openwhisk: the action, or package/action.")
+        var openwhiskAction: String?
+
+        @Option(name: .customLong("openwhisk-auth-secret"), help: "runtime openwhisk: an org secret whose key auth holds the API key (uuid:key).")
+        var openwhiskAuthSecret: String?
+
         @Option(name: .customLong("knative-url"), help: "runtime knative: the Knative Service's URL.")
         var knativeURL: String?
 
@@ -68,7 +83,7 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("schema-out"), help: "A JSON Schema file the response body must satisfy.") var schemaOut: String?
 
         var isEmpty: Bool {
-            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && mode == nil && secrets.isEmpty && env.isEmpty
+            runtimeBlock == nil && httpVersion == nil && timeoutMs == nil && openfaasBasicAuthSecret == nil && openwhiskAuthSecret == nil && mode == nil && secrets.isEmpty && env.isEmpty
                 && maxConcurrency == nil && maxQueue == nil && schemaIn == nil && schemaOut == nil && maxInstances == nil
                 && memoryMB == nil && memoryPages == nil && handler == nil
         }
@@ -118,6 +133,7 @@ enum FunctionCommands: ResourceCommandKind {
             if runtime == "wasm" { return .wasm }
             if url != nil { return .http }
             if openfaasGateway != nil || openfaasFunction != nil || openfaasNamespace != nil { return .openfaas }
+            if openwhiskAPIHost != nil || openwhiskAction != nil || openwhiskNamespace != nil { return .openwhisk }
             if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
                 return .knative
             }
@@ -128,10 +144,10 @@ enum FunctionCommands: ResourceCommandKind {
         func applyRuntime(to function: inout Function) throws {
             let given = [
                 runtime != nil || language != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
-                knativeURL != nil || knativeIngress != nil,
+                knativeURL != nil || knativeIngress != nil, openwhiskAPIHost != nil || openwhiskAction != nil,
             ]
             guard given.filter({ $0 }).count <= 1 else {
-                throw ValidationError("give the flags of one runtime: --runtime process|wasm, --url, --openfaas-..., or --knative-...")
+                throw ValidationError("give the flags of one runtime: --runtime process|wasm, --url, --openfaas-..., --knative-..., or --openwhisk-...")
             }
             if let runtime, runtime != "process", runtime != "wasm" {
                 throw ValidationError("--runtime is process or wasm; the other runtimes follow from their flags (--url, --openfaas-..., --knative-...)")
@@ -143,12 +159,14 @@ enum FunctionCommands: ResourceCommandKind {
             function.knative = nil
             function.process = nil
             function.wasm = nil
+            function.openwhisk = nil
             switch runtime {
             case .http:
                 function.http = Function.HTTPRuntime(url: url ?? "", version: try version())
             case .openfaas:
                 function.openfaas = Function.OpenFaaSRuntime(
-                    gateway: openfaasGateway ?? "", function: openfaasFunction ?? "", namespace: openfaasNamespace)
+                    gateway: openfaasGateway ?? "", function: openfaasFunction ?? "", namespace: openfaasNamespace,
+                    basicAuthSecret: openfaasBasicAuthSecret)
             case .knative:
                 function.knative = Function.KnativeRuntime(
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
@@ -162,20 +180,25 @@ enum FunctionCommands: ResourceCommandKind {
             case .wasm:
                 function.wasm = Function.WasmRuntime()
             case .openwhisk:
-                break  // not given by these flags (see `runtimeBlock`)
+                guard let openwhiskAuthSecret else {
+                    throw ValidationError("--openwhisk-api-host needs --openwhisk-auth-secret (an org secret with key auth)")
+                }
+                function.openwhisk = Function.OpenWhiskRuntime(
+                    apiHost: openwhiskAPIHost ?? "", namespace: openwhiskNamespace, action: openwhiskAction ?? "",
+                    authSecret: openwhiskAuthSecret)
             }
         }
     }
 
     static let abstract =
-        "Manage functions: code run by Gatehouse (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+        "Manage functions: code run by Gatehouse (process, wasm), HTTP endpoints, OpenFaaS functions, Knative Services and OpenWhisk actions that routes publish."
 
     static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
         guard fields.runtimeBlock != nil else {
             throw ValidationError(
-                "give --runtime process (with --language and --handler), --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
+                "give --runtime process (with --language and --handler), --runtime wasm, --url, --openfaas-gateway with --openfaas-function, --knative-url / --knative-ingress, or --openwhisk-api-host with --openwhisk-action and --openwhisk-auth-secret")
         }
         var function = Function(name: name, http: "", timeoutMs: fields.timeoutMs)
         try fields.applyRuntime(to: &function)
@@ -187,6 +210,15 @@ enum FunctionCommands: ResourceCommandKind {
         try fields.applyRuntime(to: &function)
         if fields.runtimeBlock == nil, let version = try fields.version() { function.http?.version = version }
         if let timeoutMs = fields.timeoutMs { function.timeoutMs = timeoutMs }
+        // The credential secrets alone change the current block rather than switch runtimes.
+        if fields.runtimeBlock == nil, let secret = fields.openfaasBasicAuthSecret {
+            guard function.openfaas != nil else { throw ValidationError("--openfaas-basic-auth-secret applies to runtime openfaas") }
+            function.openfaas?.basicAuthSecret = secret
+        }
+        if fields.runtimeBlock == nil, let secret = fields.openwhiskAuthSecret {
+            guard function.openwhisk != nil else { throw ValidationError("--openwhisk-auth-secret applies to runtime openwhisk") }
+            function.openwhisk?.authSecret = secret
+        }
         try fields.applyInvocation(to: &function)
     }
 }
