@@ -42,15 +42,12 @@ enum InvokeRoute {
                     ])
             }
             let outcome = await services.invoker.invoke(invocation, function: function)
-            var run = Run(id: invocation.context.runId, org: org, function: name, status: .running, async: false, createdAt: outcome.startedAt)
-            run.caller = caller?.subject
-            run.requestId = requestId
-            services.runs.record(outcome.completing(run))
+            services.runs.record(outcome.completing(invocation.context.run(status: .running, createdAt: outcome.startedAt)))
             // A problem the pipeline answered already carries this request's id: sent as is.
             var fields = HTTPFields()
             fields[.xRequestId] = requestId
-            for (field, value) in outcome.headers {
-                guard let fieldName = HTTPField.Name(field), !Self.dropped.contains(fieldName.canonicalName) else { continue }
+            for (field, value) in outcome.forwardableHeaders {
+                guard let fieldName = HTTPField.Name(field) else { continue }
                 fields.append(HTTPField(name: fieldName, value: value))
             }
             fields[HTTPField.Name("x-gatehouse-run-id")!] = invocation.context.runId
@@ -58,6 +55,4 @@ enum InvokeRoute {
                 status: .init(code: outcome.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: outcome.body)))
         }
     }
-
-    private static let dropped: Set<String> = ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"]
 }

@@ -57,11 +57,7 @@ final class RunService: Service, RunRecorder, AsyncRunQueue {
     // MARK: - AsyncRunQueue
 
     func accept(_ request: InvocationRequest, function: DeployedFunction) async throws -> Run {
-        var run = Run(
-            id: request.context.runId, org: function.org, function: function.name, status: .queued, async: true, createdAt: Date())
-        run.route = request.context.route
-        run.caller = request.context.caller?.subject
-        run.requestId = request.context.requestId
+        let run = request.context.run(status: .queued, createdAt: Date())
         try await store.enqueueRun(run, request: try JSONEncoder().encode(StoredRequest(request)))
         queue.continuation.yield(run.id)
         return run

@@ -433,13 +433,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             } else {
                 let outcome = await pipeline.invoker.invoke(request, function: function)
                 if let recorder = pipeline.recorder {
-                    var run = Run(
-                        id: request.context.runId, org: route.org, function: route.functionName, status: .running, async: false,
-                        createdAt: outcome.startedAt)
-                    run.route = route.name
-                    run.caller = request.context.caller?.subject
-                    run.requestId = request.context.requestId
-                    recorder.record(outcome.completing(run))
+                    recorder.record(outcome.completing(request.context.run(status: .running, createdAt: outcome.startedAt)))
                 }
                 answer = .outcome(outcome, runId: request.context.runId)
             }

@@ -60,12 +60,6 @@ enum InvocationAnswer: Sendable {
 }
 
 extension InvocationAnswer {
-    /// Response fields from the function that the edge does not pass on: framing is the edge's
-    /// (it sends the whole body it holds), and connection-level fields mean nothing here.
-    private static let dropped: Set<String> = [
-        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "proxy-connection", "x-request-id",
-    ]
-
     func response(requestId: String, version: HTTPVersion, allocator: ByteBufferAllocator) -> (HTTPResponseHead, ByteBuffer) {
         var headers = HTTPHeaders()
         let status: Int
@@ -73,9 +67,7 @@ extension InvocationAnswer {
         switch self {
         case .outcome(let outcome, let runId):
             status = outcome.status
-            for (name, value) in outcome.headers where !Self.dropped.contains(name.lowercased()) {
-                headers.add(name: name, value: value)
-            }
+            for (name, value) in outcome.forwardableHeaders { headers.add(name: name, value: value) }
             headers.replaceOrAdd(name: "x-gatehouse-run-id", value: runId)
             body = allocator.buffer(bytes: outcome.body)
         case .accepted(let run, let location):

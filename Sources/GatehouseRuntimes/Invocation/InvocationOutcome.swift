@@ -42,6 +42,17 @@ public struct InvocationOutcome: Sendable {
         self.scrubber = scrubber
     }
 
+    /// The headers to answer with: the function's, less what belongs to one hop (framing and
+    /// connection fields: whoever answers sends the whole body it holds) and the request id,
+    /// which the answering listener sets itself.
+    public var forwardableHeaders: [(name: String, value: String)] {
+        headers.filter { !Self.hopFields.contains($0.name.lowercased()) }
+    }
+
+    private static let hopFields: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "proxy-connection", "x-request-id",
+    ]
+
     public var durationMs: Int { max(0, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())) }
 
     /// `base` completed with this outcome: status, response status, error, output and logs

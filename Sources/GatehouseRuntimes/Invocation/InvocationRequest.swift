@@ -69,6 +69,17 @@ public struct InvocationContext: Sendable {
     }
 }
 
+extension InvocationContext {
+    /// The run record of this invocation, as it starts (or waits, when queued).
+    public func run(status: Run.Status, createdAt: Date) -> Run {
+        var run = Run(id: runId, org: org, function: function, status: status, async: isAsync, createdAt: createdAt)
+        run.route = route
+        run.caller = caller?.subject
+        run.requestId = requestId
+        return run
+    }
+}
+
 /// The authenticated caller, as the function may learn of it.
 public struct Caller: Codable, Sendable, Equatable {
     /// `user:...`, `service-account:...`, `api-key:...` (the subject policies bind).
