@@ -388,6 +388,18 @@ class Gatehouse:
             doc["hosts"] = list(hosts)
         return check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
 
+    def finished_run(self, org: str, run_id: str, timeout: float = 30.0) -> dict:
+        """A run once it has finished (`succeeded` or `failed`). Synchronous runs are written in
+        batches a moment after their answer, so until then the run is 404."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
+            if r.status_code == 200 and r.json()["status"] in ("succeeded", "failed"):
+                return r.json()
+            assert r.status_code in (200, 404), f"GET run {run_id}: {r.status_code} {r.text}"
+            assert time.monotonic() < deadline, f"run {run_id} did not finish within {timeout} s: {r.status_code} {r.text}"
+            time.sleep(0.05)
+
     def wait_for_revision(self, revision: int, timeout: float = 10.0) -> None:
         """Admin writes reach the edge with the next snapshot: wait until one that includes
         `revision` is published (`/healthz` reports the edge's revision)."""

@@ -12,7 +12,6 @@ import json
 
 import pytest
 
-import time
 
 from faas_engines import KnativeIngress, OpenFaaSGateway, OpenWhiskAPI
 from harness import assert_problem, check, uniq
@@ -174,19 +173,6 @@ def _publish_with_secrets(gh, function: dict, secrets: dict) -> str:
     return org
 
 
-def _run(gh, org: str, run_id: str, until=("succeeded", "failed"), timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        r = gh.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
-        if r.status_code == 404 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            continue
-        run = check(r, 200).json()
-        if run["status"] in until or time.monotonic() > deadline:
-            return run
-        time.sleep(0.05)
-
-
 def _ow_function(openwhisk, action: str, **extra) -> dict:
     return {"runtime": "openwhisk", "openwhisk": {"apiHost": openwhisk.url, "action": action, "authSecret": "ow"}, **extra}
 
@@ -216,7 +202,7 @@ def test_openwhisk_failures_and_slow_actions(gh, openwhisk):
     with gh.client("h2") as c:
         r = c.post(f"/{failing}/call", json={})
         assert r.status_code == 502, r.text
-        run = _run(gh, failing, r.headers["x-gatehouse-run-id"])
+        run = gh.finished_run(failing, r.headers["x-gatehouse-run-id"])
         assert run["status"] == "failed" and "about to fail" in (run.get("logs") or ""), run
         # Outlives the blocking window (202 + activation id): Gatehouse polls the activation.
         check(c.post(f"/{slow}/call", json={"n": 1}), 200)
@@ -231,7 +217,7 @@ def test_openwhisk_async_run(gh, openwhisk):
     org = _publish_with_secrets(gh, _ow_function(openwhisk, "echo", mode="envelope"), {"ow": {"auth": OW_AUTH}})
     with gh.client("h2") as c:
         r = check(c.post(f"/{org}/call", json={"job": 1}, headers={"prefer": "respond-async"}), 202)
-    run = _run(gh, org, r.json()["id"])
+    run = gh.finished_run(org, r.json()["id"])
     assert run["status"] == "succeeded", run
     assert json.loads(run["output"])["params"]["payload"] == {"job": 1}, run
     invoke = [x for x in openwhisk.received if x["method"] == "POST"][-1]
@@ -260,7 +246,7 @@ def test_openfaas_async_run_is_answered_through_the_callback(gh, openfaas_auth):
     with gh.client("h2") as c:
         r = check(c.post(f"/{org}/call", content=b"later", headers={"prefer": "respond-async"}), 202)
     assert r.headers["location"].endswith(f"/v1/orgs/{org}/runs/{r.json()['id']}")
-    run = _run(gh, org, r.json()["id"])
+    run = gh.finished_run(org, r.json()["id"])
     assert run["status"] == "succeeded" and json.loads(run["output"])["body"] == "later", run
     sent = openfaas_auth.received[-1]
     assert sent["path"] == "/async-function/echo/call", sent

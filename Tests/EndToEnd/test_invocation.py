@@ -174,21 +174,6 @@ def test_a_function_that_does_not_answer_in_time_is_504(gh, fn):
         fn.gate.set()
 
 
-def _run(gh, org: str, run_id: str, until=("succeeded", "failed"), timeout: float = 15) -> dict:
-    """A run once it reached one of `until`. Synchronous runs are written in batches, a moment
-    after their response (the edge never waits for the store): until then the run is 404."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = gh.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
-        if r.status_code == 404 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            continue
-        run = check(r, 200).json()
-        if run["status"] in until or time.monotonic() > deadline:
-            return run
-        time.sleep(0.05)
-
-
 def test_secrets_reach_the_function_and_never_its_run_record(gh, fn):
     # A careless function echoes its secret: the caller gets what the function sent, the run
     # record never has it.
@@ -199,7 +184,7 @@ def test_secrets_reach_the_function_and_never_its_run_record(gh, fn):
     with gh.client("h2") as c:
         r = check(c.post(f"/{org}/call", json={}), 200)
     assert json.loads(fn.received[-1]["body"])["context"]["secrets"] == {"db": {"password": "s3cret-hunter2"}}
-    run = _run(gh, org, r.headers["x-gatehouse-run-id"])
+    run = gh.finished_run(org, r.headers["x-gatehouse-run-id"])
     assert run["function"] == "fn" and run["route"] == "rt" and run["httpStatus"] == 200, run
     assert "s3cret-hunter2" not in json.dumps(run), run
     assert run["output"] == '"connected with [redacted]"'
@@ -220,6 +205,6 @@ def test_prefer_respond_async_answers_202_with_the_runs_location(gh, fn):
     run_id = r.json()["id"]
     assert r.headers["location"].endswith(f"/v1/orgs/{org}/runs/{run_id}")
     assert r.json()["status"] in ("queued", "running", "succeeded")
-    run = _run(gh, org, run_id)
+    run = gh.finished_run(org, run_id)
     assert run["status"] == "succeeded" and run["async"] is True and run["output"] == '{"done": true}', run
     assert json.loads(fn.received[-1]["body"])["context"]["async"] is True

@@ -64,15 +64,6 @@ def wait_built(gh, org: str, timeout: float = 30) -> dict:
         time.sleep(0.05)
 
 
-def run_of(gh, org: str, run_id: str, timeout: float = 10) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        r = gh.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
-        if r.status_code == 200 or time.monotonic() > deadline:
-            return check(r, 200).json()
-        time.sleep(0.05)
-
-
 PY_HELLO = '''
 import os, json, uuid
 WORKER = uuid.uuid4().hex  # pids repeat across sandboxes (each has its own pid namespace)
@@ -111,7 +102,7 @@ def test_a_python_function_answers_through_the_edge_and_its_prints_are_its_runs_
         assert r.json() == {"hello": "name=ada", "body": "payload"}
         r2 = check(c.get(f"/{python_fn}/call/status"), 201)
         assert r2.text == "created" and r2.headers["x-made"] == "yes"
-    run = run_of(gh, python_fn, r.headers["x-gatehouse-run-id"])
+    run = gh.finished_run(python_fn, r.headers["x-gatehouse-run-id"])
     assert run["status"] == "succeeded" and run["logs"] == "handling POST /call\n", run
 
 
@@ -129,7 +120,7 @@ def test_an_exception_is_a_function_error_with_its_traceback_in_the_logs(gh, pyt
         r = c.get(f"/{python_fn}/call/boom")
         body = assert_problem(r, 502, "function-failed")
         assert "ValueError: no such order" in body["detail"]
-        run = run_of(gh, python_fn, r.headers["x-gatehouse-run-id"])
+        run = gh.finished_run(python_fn, r.headers["x-gatehouse-run-id"])
         assert run["errorType"] == "FunctionError" and "Traceback" in run["logs"] and "no such order" in run["logs"], run
         check(c.get(f"/{python_fn}/call"), 200)
 
@@ -179,7 +170,7 @@ def handle(context, payload):
     with gh.client("h2") as c:
         r = check(c.post(f"/{org}/call", json={"numbers": [1, 2, 3]}), 200)
     assert r.json() == {"sum": 6, "same": True, "caller": None, "function": "fn"}
-    run = run_of(gh, org, r.headers["x-gatehouse-run-id"])
+    run = gh.finished_run(org, r.headers["x-gatehouse-run-id"])
     assert "pw-s3cret-value" not in json.dumps(run)
 
 

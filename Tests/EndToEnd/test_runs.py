@@ -57,24 +57,13 @@ def invoke(gh, org: str, body: bytes = b"", content_type: str | None = None, hea
     return gh.api("POST", f"/v1/orgs/{org}/functions/{function}/invoke", content=body, headers=h, token=token)
 
 
-def finished(gh, org: str, run_id: str, timeout: float = 30) -> dict:
-    """The run once it has finished; synchronous runs are written a moment after the answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = gh.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
-        if r.status_code == 200 and r.json().get("finishedAt"):
-            return r.json()
-        assert time.monotonic() < deadline, f"run {run_id} did not finish: {r.status_code} {r.text}"
-        time.sleep(0.05)
-
-
 def test_a_synchronous_invoke_answers_as_the_function_with_the_run_id(gh, slow_fn):
     r = check(invoke(gh, slow_fn, b'{"a": 1}', "application/json"), 200)
     assert r.headers["content-type"].startswith("application/json")
     assert r.json() == {"slept": 0.0, "body": '{"a": 1}', "type": "application/json"}
     run_id = r.headers["x-gatehouse-run-id"]
     assert run_id.startswith("run_") and len(run_id) == 30
-    run = finished(gh, slow_fn, run_id)
+    run = gh.finished_run(slow_fn, run_id)
     assert run["status"] == "succeeded" and run["async"] is False and run["httpStatus"] == 200, run
     assert run["function"] == "fn" and "route" not in run
     assert json.loads(run["output"])["body"] == '{"a": 1}'
@@ -91,7 +80,7 @@ def test_prefer_respond_async_queues_the_run_and_location_leads_to_it(gh, slow_f
     assert run["status"] == "queued" and run["async"] is True
     assert r.headers["location"] == f"/v1/orgs/{slow_fn}/runs/{run['id']}"
     assert r.headers["x-gatehouse-run-id"] == run["id"]
-    done = finished(gh, slow_fn, run["id"])
+    done = gh.finished_run(slow_fn, run["id"])
     assert done["status"] == "succeeded", done
     assert json.loads(done["output"])["body"] == "later"
 
@@ -104,7 +93,7 @@ def test_envelope_functions_get_the_payload_and_invoke_returns_their_value(gh):
     assert check(invoke(gh, org, b'{"n": 21}', "application/json"), 200).json() == {"doubled": 42, "function": "fn"}
     refused = invoke(gh, org, b'{"n": "x"}', "application/json")
     assert_problem(refused, 400)
-    run = finished(gh, org, refused.headers["x-gatehouse-run-id"])
+    run = gh.finished_run(org, refused.headers["x-gatehouse-run-id"])
     assert run["status"] == "failed" and run["errorType"] == "InputError", run
 
 
@@ -126,9 +115,9 @@ def test_runs_are_listed_newest_first_filtered_by_function_and_paged(gh):
     for n in range(3):
         r = check(invoke(gh, org, str(n).encode(), "text/plain"), 200)
         ids.append(r.headers["x-gatehouse-run-id"])
-        finished(gh, org, ids[-1])
+        gh.finished_run(org, ids[-1])
     other = invoke(gh, org, function="other")
-    finished(gh, org, other.headers["x-gatehouse-run-id"])
+    gh.finished_run(org, other.headers["x-gatehouse-run-id"])
 
     page = check(gh.api("GET", f"/v1/orgs/{org}/runs?function=fn&limit=2"), 200).json()
     assert [run["id"] for run in page["items"]] == [ids[2], ids[1]]
@@ -153,7 +142,7 @@ def test_viewers_read_runs_but_only_invokers_invoke(gh, slow_fn):
                                {"role": "invoker", "subjects": ["api-key:caller"]}]}), 200, 201)
     assert_problem(invoke(gh, slow_fn, b"{}", "application/json", token=keys["watcher"]), 403)
     r = check(invoke(gh, slow_fn, b"{}", "application/json", token=keys["caller"]), 200)
-    run = finished(gh, slow_fn, r.headers["x-gatehouse-run-id"])
+    run = gh.finished_run(slow_fn, r.headers["x-gatehouse-run-id"])
     assert run["caller"] == "api-key:caller", run
     check(gh.api("GET", f"/v1/orgs/{slow_fn}/runs/{run['id']}", token=keys["watcher"]), 200)
     check(gh.api("GET", f"/v1/orgs/{slow_fn}/runs", token=keys["caller"]), 200)
@@ -184,11 +173,11 @@ def test_an_accepted_run_survives_a_kill_9_it_is_executed_or_reported_failed(gat
     gh.kill9()
     gh.start()
 
-    interrupted = finished(gh, org, slow, timeout=60)
+    interrupted = gh.finished_run(org, slow, timeout=60)
     assert interrupted["status"] == "failed" and interrupted["errorType"] == "SystemError", interrupted
     assert "stopped while the run was running" in interrupted["error"]
     # The one accepted just before the kill either had started (failed, as above) or runs now.
-    later = finished(gh, org, just_accepted, timeout=90)
+    later = gh.finished_run(org, just_accepted, timeout=90)
     assert later["status"] in ("succeeded", "failed"), later
     if later["status"] == "failed":
         assert later["errorType"] == "SystemError", later
