@@ -86,11 +86,18 @@ def test_a_module_stuck_in_a_loop_is_stopped_and_the_next_request_is_served(gh):
         # The module's thread was freed (the loop trapped out of fuel), so others still run:
         for _ in range(8):
             check(c.post(f"/{ok_org}/call", content=b"x"), 200)
-    # and the gateway's CPU came back: a second of wall time costs well under a second of CPU.
+    # and the gateway's CPU came back: the loop ran out of fuel. A module still spinning costs a
+    # whole core, so within a few seconds (the fuel is budgeted from a measured speed, which a
+    # loaded machine may not keep) some half-second window must cost well under half a second.
     pid = gh.proc.pid
-    before = _cpu_seconds(pid)
-    time.sleep(1.0)
-    assert _cpu_seconds(pid) - before < 0.5
+    windows = []
+    for _ in range(10):
+        before = _cpu_seconds(pid)
+        time.sleep(0.5)
+        windows.append(_cpu_seconds(pid) - before)
+        if windows[-1] < 0.2:
+            break
+    assert windows[-1] < 0.2, f"CPU seconds per half-second window: {windows}"
 
 
 def _cpu_seconds(pid: int) -> float:

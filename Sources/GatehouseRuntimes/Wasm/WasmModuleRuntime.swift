@@ -193,8 +193,11 @@ public final class WasmModuleRuntime: FunctionRuntime {
 
     // MARK: - Fuel
 
-    /// How much fuel this machine burns per second, measured once with a counting loop, so a
-    /// budget in fuel means a time. Deliberately on the generous side (the slower of two runs).
+    /// How much fuel this machine burns per second, measured once, so a budget in fuel means a
+    /// time. Deliberately low: the slowest of the runs, and of two loops, one doing work and one
+    /// only branching (`loop br 0`), whose single unit of fuel per iteration costs the most time
+    /// (the fuel charge is an instruction of its own). A module stuck in any loop so runs out of
+    /// fuel near its deadline rather than seconds after it.
     private func measuredFuelRate() async -> Double {
         // Until the measurement is in, a rate low enough for a debug build: a budget that runs
         // out early is a 504 for a slow module, never a thread that spins past its deadline.
@@ -203,26 +206,28 @@ public final class WasmModuleRuntime: FunctionRuntime {
 
     private static func calibrate(engine: Engine) -> Double {
         let text = """
-            (module (func (export "count") (param i32) (local i32)
-              (loop (local.set 1 (i32.add (local.get 1) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))))
+            (module
+              (func (export "count") (local i32)
+                (loop (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br 0)))
+              (func (export "spin") (loop (br 0))))
             """
-        guard let bytes = try? wat2wasm(text), let module = try? parseWasm(bytes: bytes) else { return 50_000_000 }
+        let fallback = 5_000_000.0
+        guard let bytes = try? wat2wasm(text), let module = try? parseWasm(bytes: bytes) else { return fallback }
         var rates: [Double] = []
-        for _ in 0..<2 {
+        for name in ["count", "spin", "count", "spin"] {
             let store = Store(engine: engine)
-            let budget: UInt64 = 1 << 40
+            let budget: UInt64 = 2_000_000
             store.fuel = Fuel(remaining: budget)
-            guard let instance = try? module.instantiate(store: store), let count = instance.exports[function: "count"] else {
-                return 50_000_000
+            guard let instance = try? module.instantiate(store: store), let loop = instance.exports[function: name] else {
+                return fallback
             }
             let started = ContinuousClock.now
-            _ = try? count([.i32(300_000)])
+            _ = try? loop([])  // runs until the budget is spent
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let used = budget - (store.fuel?.remaining ?? budget)
-            rates.append(Double(used) / max(seconds, 1e-6))
+            rates.append(Double(budget) / max(seconds, 1e-6))
         }
-        return rates.min() ?? 50_000_000
+        return rates.min() ?? fallback
     }
 
     private static func describe(_ error: any Error) -> String {
