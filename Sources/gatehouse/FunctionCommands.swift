@@ -4,8 +4,9 @@ import GatehouseClient
 import GatehouseModel
 
 /// `gatehouse function ...`: what routes send requests to. The flags of one runtime choose it:
-/// `--url` an HTTP endpoint, `--openfaas-gateway` an OpenFaaS function, `--knative-url` or
-/// `--knative-ingress` a Knative Service.
+/// `--language`/`--handler` local process workers, `--wasm-module` (or `--runtime wasm`) a
+/// WebAssembly module, `--url` an HTTP endpoint, `--openfaas-...` an OpenFaaS function,
+/// `--knative-...` a Knative Service, `--openwhisk-...` an OpenWhisk action.
 enum FunctionCommands: ResourceCommandKind {
     typealias Value = Function
     typealias Scope = OrgScope
@@ -26,6 +27,21 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("openfaas-namespace"), help: "runtime openfaas: its namespace (default: the gateway's).")
         var openfaasNamespace: String?
 
+        @Option(name: .customLong("openfaas-basic-auth-secret"), help: "runtime openfaas: an org secret with keys username and password, sent as basic auth.")
+        var openfaasBasicAuthSecret: String?
+
+        @Option(name: .customLong("openwhisk-api-host"), help: "runtime openwhisk: the API host's URL (with --openwhisk-action and --openwhisk-auth-secret).")
+        var openwhiskAPIHost: String?
+
+        @Option(name: .customLong("openwhisk-namespace"), help: "runtime openwhisk: the namespace (default: _, the credentials' own).")
+        var openwhiskNamespace: String?
+
+        @Option(name: .customLong("openwhisk-action"), help: "runtime openwhisk: the action, or package/action.")
+        var openwhiskAction: String?
+
+        @Option(name: .customLong("openwhisk-auth-secret"), help: "runtime openwhisk: an org secret whose key auth holds the API key (uuid:key).")
+        var openwhiskAuthSecret: String?
+
         @Option(name: .customLong("knative-url"), help: "runtime knative: the Knative Service's URL.")
         var knativeURL: String?
 
@@ -41,7 +57,7 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(name: .customLong("knative-domain"), help: "runtime knative: the cluster's domain (default: svc.cluster.local).")
         var knativeDomain: String?
 
-        @Option(help: "The runtime: process, wasm, http, openfaas or knative (default: the one the runtime's flags imply).")
+        @Option(help: "The runtime: process, wasm, http, openfaas, knative or openwhisk (default: the one the runtime's flags imply).")
         var runtime: String?
 
         @Option(help: "runtime process: python3, node or exec.")
@@ -104,21 +120,31 @@ enum FunctionCommands: ResourceCommandKind {
             if language != nil || handler != nil { return .process }
             if wasmModule != nil { return .wasm }
             if url != nil { return .http }
-            if openfaasGateway != nil || openfaasFunction != nil || openfaasNamespace != nil { return .openfaas }
+            if [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret].contains(where: { $0 != nil }) {
+                return .openfaas
+            }
+            if [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret].contains(where: { $0 != nil }) {
+                return .openwhisk
+            }
             if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
                 return .knative
             }
             return nil
         }
 
-        /// Replaces `function`'s runtime with the one the flags give.
+        /// Replaces `function`'s runtime with the one the flags give. Flags of the runtime the
+        /// function already has change only those fields of its block; flags of another runtime
+        /// replace the block (the server says which required field is then missing).
         func applyRuntime(to function: inout Function) throws {
             let given = [
-                language != nil || handler != nil, wasmModule != nil, url != nil, openfaasGateway != nil || openfaasFunction != nil,
-                knativeURL != nil || knativeIngress != nil,
+                language != nil || handler != nil, wasmModule != nil, url != nil,
+                [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret].contains(where: { $0 != nil }),
+                [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }),
+                [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret].contains(where: { $0 != nil }),
             ]
             guard given.filter({ $0 }).count <= 1 else {
-                throw ValidationError("give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., or --knative-...")
+                throw ValidationError(
+                    "give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., --knative-... or --openwhisk-...")
             }
             if let runtime {
                 guard let named = Function.Runtime(rawValue: runtime) else {
@@ -129,7 +155,6 @@ enum FunctionCommands: ResourceCommandKind {
                 }
             }
             guard let runtime = runtimeBlock else { return }
-            // The same runtime again with only some of its flags: keep the rest of its block.
             let previous = function
             function.runtime = runtime
             function.process = nil
@@ -137,6 +162,7 @@ enum FunctionCommands: ResourceCommandKind {
             function.http = nil
             function.openfaas = nil
             function.knative = nil
+            function.openwhisk = nil
             switch runtime {
             case .process:
                 guard let languageName = language ?? previous.process?.language.rawValue,
@@ -151,31 +177,30 @@ enum FunctionCommands: ResourceCommandKind {
                 block.language = language
                 block.handler = handler
                 function.process = block
-                return
             case .wasm:
                 var block = previous.wasm ?? Function.WasmRuntime()
                 if let wasmModule { block.module = wasmModule }
                 function.wasm = block
-                return
-            case .openwhisk:
-                function.openwhisk = previous.openwhisk
-                return
-            default:
-                break
-            }
-            function.openwhisk = nil
-            switch runtime {
             case .http:
-                function.http = Function.HTTPRuntime(url: url ?? "", version: try version())
+                function.http = Function.HTTPRuntime(url: url ?? previous.http?.url ?? "", version: try version() ?? previous.http?.version)
             case .openfaas:
-                function.openfaas = Function.OpenFaaSRuntime(
-                    gateway: openfaasGateway ?? "", function: openfaasFunction ?? "", namespace: openfaasNamespace)
+                var block = previous.openfaas ?? Function.OpenFaaSRuntime(gateway: "", function: "")
+                if let openfaasGateway { block.gateway = openfaasGateway }
+                if let openfaasFunction { block.function = openfaasFunction }
+                if let openfaasNamespace { block.namespace = openfaasNamespace }
+                if let openfaasBasicAuthSecret { block.basicAuthSecret = openfaasBasicAuthSecret }
+                function.openfaas = block
             case .knative:
                 function.knative = Function.KnativeRuntime(
                     url: knativeURL, ingress: knativeIngress, service: knativeService, namespace: knativeNamespace,
                     domain: knativeDomain)
-            case .process, .wasm, .openwhisk:
-                break  // handled above
+            case .openwhisk:
+                var block = previous.openwhisk ?? Function.OpenWhiskRuntime(apiHost: "", action: "", authSecret: "")
+                if let openwhiskAPIHost { block.apiHost = openwhiskAPIHost }
+                if let openwhiskNamespace { block.namespace = openwhiskNamespace }
+                if let openwhiskAction { block.action = openwhiskAction }
+                if let openwhiskAuthSecret { block.authSecret = openwhiskAuthSecret }
+                function.openwhisk = block
             }
         }
 
@@ -218,14 +243,14 @@ enum FunctionCommands: ResourceCommandKind {
     }
 
     static let abstract =
-        "Manage functions: code Gatehouse runs (process, wasm), HTTP endpoints, OpenFaaS functions and Knative Services that routes publish."
+        "Manage functions: code Gatehouse runs (process, wasm), HTTP endpoints, OpenFaaS functions, Knative Services and OpenWhisk actions that routes publish."
 
     static var extraSubcommands: [any ParsableCommand.Type] { [FunctionCodeCommand.self] }
 
     static func makeResource(named name: String, from fields: Fields) throws -> Function {
         guard fields.runtime != nil || fields.runtimeBlock != nil else {
             throw ValidationError(
-                "give --runtime process with --language and --handler, --runtime wasm, --url, --openfaas-gateway with --openfaas-function, or --knative-url / --knative-ingress")
+                "give --runtime process with --language and --handler, --runtime wasm, --url, --openfaas-gateway with --openfaas-function, --knative-url / --knative-ingress, or --openwhisk-api-host with --openwhisk-action and --openwhisk-auth-secret")
         }
         var function = Function(name: name, http: "")
         try fields.applyRuntime(to: &function)

@@ -258,3 +258,37 @@ def test_openfaas_async_run_is_answered_through_the_callback(gh, openfaas_auth):
     forged = callback.rsplit("/", 1)[0] + "/" + "0" * 64
     assert httpx.post(forged, content=b"x", verify=False).status_code == 404
     assert openfaas_auth.violations == [], openfaas_auth.violations
+
+
+@pytest.mark.drivers
+def test_openwhisk_and_openfaas_credentials_from_the_cli(gh, openwhisk, openfaas_auth, tmp_path):
+    cli = gh.cli(tmp_path)
+    org = gh.create_org(uniq("cliow"))
+    cli("secret", "create", "ow", "--org", org, "--value", f"auth={OW_AUTH}")
+    cli("secret", "create", "faas", "--org", org, "--value", "username=admin", "--value", "password=s3cret")
+    # An action needs its credentials: the server names the missing field.
+    missing = cli("function", "create", "act", "--org", org, "--openwhisk-api-host", openwhisk.url,
+                  "--openwhisk-action", "echo", expect=1)
+    assert "openwhisk.authSecret" in missing.stderr, missing.stderr
+    made = json.loads(cli("function", "create", "act", "--org", org, "--openwhisk-api-host", openwhisk.url,
+                          "--openwhisk-action", "echo", "--openwhisk-auth-secret", "ow", "-o", "json").stdout)
+    assert made["runtime"] == "openwhisk" and made["openwhisk"] == {
+        "apiHost": openwhisk.url, "action": "echo", "authSecret": "ow"}, made
+    # Flags of the runtime it has change only those fields.
+    moved = json.loads(cli("function", "update", "act", "--org", org, "--openwhisk-action", "web",
+                           "--openwhisk-namespace", "guest", "-o", "json").stdout)
+    assert moved["openwhisk"] == {"apiHost": openwhisk.url, "namespace": "guest", "action": "web", "authSecret": "ow"}, moved
+    cli("function", "create", "faas", "--org", org, "--openfaas-gateway", openfaas_auth.url, "--openfaas-function", "echo")
+    cli("function", "update", "faas", "--org", org, "--openfaas-basic-auth-secret", "faas")
+    assert f"{openwhisk.url} web" in cli("function", "list", "--org", org).stdout
+    for name in ("act", "faas"):
+        route = {"name": name, "function": name, "paths": [f"/{name}"], "auth": {"mode": "none"}}
+        revision = check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"]
+    gh.wait_for_revision(revision)
+    with gh.client("h2") as c:
+        r = check(c.get(f"/{org}/act"), 201)
+        assert r.text == "get /act", r.text
+        assert check(c.post(f"/{org}/faas", content=b"hi"), 200).json()["authorized"] is True
+    assert [x for x in openwhisk.received if x["method"] == "POST"][-1]["path"] == "/api/v1/namespaces/guest/actions/web"
+    cli("function", "create", "mixed", "--org", org, "--openwhisk-action", "echo", "--url", "http://x/", expect=2)
+    assert openwhisk.violations == [] and openfaas_auth.violations == []
