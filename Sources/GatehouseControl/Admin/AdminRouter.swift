@@ -67,7 +67,7 @@ enum AdminRouter {
         ResourceEndpoints(store: store, rules: PolicyRules(catalog: dependencies.roles)).register(on: router)
         AccessCheckRoute.register(on: router, authorizer: authorizer)
         if let functions = dependencies.functions {
-            RunRoutes.register(on: router, store: functions.runs.store)
+            RunRoutes.register(on: router, runs: functions.runs)
             InvokeRoute.register(on: router, store: store, services: functions)
             CodeRoutes.register(on: router, store: store, services: functions, logger: dependencies.logger)
         }

@@ -144,7 +144,8 @@ final class RunService: Service, RunRecorder, AsyncRunQueue {
         }
     }
 
-    private func flush() async {
+    /// Writes the finished runs recorded so far (every `flushInterval`, and before runs are read).
+    func flush() async {
         let (runs, dropped) = pending.withLockedValue { pending in
             defer { pending = Pending() }
             return (pending.runs, pending.dropped)
