@@ -5,6 +5,7 @@ processes, real uploads (single files, .tar.gz, .zip)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import json
 import tarfile
 import time
@@ -258,3 +259,58 @@ def test_uploads_are_checked(gh):
                                                      "status": {"state": "ready"}, "code": {"digest": "sha256:00", "size": 1, "format": "file"}})
     fn = check(r, 200).json()
     assert fn["status"]["state"] == "pending" and "code" not in fn, fn
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Exists and is not a zombie (a killed worker's sandbox may wait to be reaped by init)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_die_with_a_killed_gatehouse_and_the_next_start_removes_what_it_left(gatehouse):
+    """A Gatehouse killed with SIGKILL cannot stop its workers: they must die with it (bubblewrap's
+    --die-with-parent, or setpriv --pdeathsig), and its work root (sockets, secret files) must not
+    stay in /tmp for good: the next start removes it."""
+    gh = gatehouse
+    org, _ = deploy(gh, {"runtime": "process", "process": {"language": "python3", "handler": "main.handle"},
+                         "secrets": ["db"]}, PY_HELLO.encode(), "application/octet-stream", filename="main.py",
+                    secrets={"db": {"password": "pw-left-behind"}})
+    with gh.client("h2") as c:
+        check(c.get(f"/{org}/call"), 200)
+    pid = gh.proc.pid
+    workers = [p for p in _descendants(pid) if _running(p)]
+    assert workers, "no worker process under gatehouse"
+    roots = list(Path("/tmp").glob(f"gatehouse-{pid}-*"))
+    assert len(roots) == 1 and list(roots[0].glob("*/w*/secrets/db/password")), roots
+
+    gh.kill9()
+    deadline = time.monotonic() + 5
+    while any(_running(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in workers if _running(p)], "workers outlived the gatehouse that started them"
+    assert roots[0].exists()  # nobody was left to remove it
+
+    gh.start()
+    with gh.client("h2") as c:
+        check(c.get(f"/{org}/call"), 200)
+    assert not roots[0].exists(), "the next start left the killed one's work root in /tmp"

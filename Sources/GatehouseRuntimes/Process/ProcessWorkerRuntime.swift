@@ -32,8 +32,12 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
         self.group = group
         self.runtimesDirectory =
             runtimesDirectory ?? Bundle.module.resourceURL!.appendingPathComponent("runtimes", isDirectory: true)
-        self.workRoot =
-            workRoot ?? URL(fileURLWithPath: "/tmp/gatehouse-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
+        if let workRoot {
+            self.workRoot = workRoot
+        } else {
+            self.workRoot = WorkRoot.makeDefault()
+            WorkRoot.removeAbandoned()
+        }
         let machine = Self.machine
         self.sandbox = bubblewrap ? machine.sandbox : WorkerSandbox(bubblewrap: nil, merged: machine.sandbox.merged)
         self.interpreters = machine.interpreters
@@ -146,7 +150,7 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
             return pools.values.map(\.pool)
         }
         for pool in all { await pool.close() }
-        try? FileManager.default.removeItem(at: workRoot)
+        WorkRoot.remove(workRoot)
     }
 
     /// A function's workers (all of them, and the idle ones), over its pools of every secret

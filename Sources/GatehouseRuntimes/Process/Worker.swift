@@ -40,7 +40,7 @@ final class Worker: Sendable {
             try process.run()
         } catch {
             output.close()
-            try? FileManager.default.removeItem(at: directory)
+            WorkRoot.remove(directory)
             throw RuntimeError.system("the worker could not be started: \(error)")
         }
         // The parent's copy of the write end must go, or the pipe never reaches end of file.
@@ -55,7 +55,7 @@ final class Worker: Sendable {
             await Self.reaped(process)
             let logs = output.take()
             output.close()
-            try? FileManager.default.removeItem(at: directory)
+            WorkRoot.remove(directory)
             if ContinuousClock.now >= deadline { throw RuntimeError.timeout(logs: logs) }
             throw RuntimeError.functionFailed(
                 "the worker exited before it was ready (status \(process.terminationStatus))", logs: logs)
@@ -82,7 +82,7 @@ final class Worker: Sendable {
         Task {
             await Self.reaped(process)
             output.close()
-            try? FileManager.default.removeItem(at: directory)
+            WorkRoot.remove(directory)
         }
     }
 

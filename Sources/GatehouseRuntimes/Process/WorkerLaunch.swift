@@ -38,7 +38,7 @@ struct WorkerLaunch: Sendable {
     func makePrivateDirectory(id: Int) throws -> URL {
         let manager = FileManager.default
         let directory = workRoot.appendingPathComponent("w\(id)", isDirectory: true)
-        try? manager.removeItem(at: directory)
+        WorkRoot.remove(directory)
         try manager.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try manager.createDirectory(
             at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -60,8 +60,8 @@ struct WorkerLaunch: Sendable {
     func arguments(privateDirectory: URL) -> [String] {
         let limits =
             "ulimit -v \(addressSpaceKiB) && ulimit -t \(process.effectiveCPUSeconds) && ulimit -n \(process.effectiveOpenFiles) && exec \"$@\""
+        guard sandboxed else { return ["-c", limits, "gatehouse-worker"] + Self.diesWithGatehouse + command }
         let shell = ["-c", limits, "gatehouse-worker"] + command
-        guard sandboxed else { return shell }
         var arguments = sandbox.systemBinds(extra: interpreter.map { [$0.prefix] } ?? [])
         if process.network == true { arguments.append("--share-net") }
         arguments += [
@@ -71,6 +71,12 @@ struct WorkerLaunch: Sendable {
         for (name, value) in environment(privateDirectory: privateDirectory) { arguments += ["--setenv", name, value] }
         return arguments + ["--", "/bin/sh"] + shell
     }
+
+    /// Outside bubblewrap (whose `--die-with-parent` does this), a worker still dies with the
+    /// Gatehouse that started it, even one killed with SIGKILL: `setpriv --pdeathsig KILL`
+    /// (util-linux) where it is installed. Without it a killed Gatehouse leaves workers behind.
+    private static let diesWithGatehouse: [String] =
+        Executables.find("setpriv").map { [$0, "--pdeathsig", "KILL", "--"] } ?? []
 
     /// Only what the function declared and what the bootstrap needs; nothing of Gatehouse's own.
     func environment(privateDirectory: URL) -> [String: String] {
