@@ -120,4 +120,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: fixture.workRoot.path))
         await fixture.close()
     }
+
+    /// RLIMIT_CPU counts a worker's whole life: a worker serving many requests would reach it and
+    /// die in the middle of one. The pool replaces a worker that has used half of it instead.
+    @Test func aWorkerNearItsCPULimitIsReplacedBeforeTheLimitKillsIt() async throws {
+        let fixture = try ProcessFixture()
+        let burner = """
+            import time, uuid
+            WORKER = uuid.uuid4().hex
+
+            def handle(request):
+                started = time.process_time()
+                while time.process_time() - started < 0.6:
+                    pass
+                return WORKER
+            """
+        let function = try fixture.deploy(
+            ["main.py": burner], process: #""language":"python3","handler":"main.handle","maxInstances":1,"cpuSeconds":2"#)
+        // 5 x 0.6 s of CPU on one worker would pass its 2 s limit in the 4th request.
+        var workers: [String] = []
+        for _ in 0..<5 {
+            workers.append(try await fixture.invoke(function, timeoutMs: 20_000).text)
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(workers.count == 5)
+        #expect(Set(workers).count >= 2, "one worker served every request: \(workers)")
+        await fixture.close()
+    }
+
 }

@@ -64,6 +64,19 @@ final class Worker: Sendable {
 
     var isAlive: Bool { process.isRunning && connection.isActive }
 
+    private let cpuChecked = NIOLockedValueBox(ContinuousClock.now)
+
+    /// Whether one of the worker's processes has used half of its CPU-time limit (read at most
+    /// once a second): such a worker is replaced before RLIMIT_CPU kills it during a request.
+    func isNearCPULimit(seconds limit: Int) -> Bool {
+        let due = cpuChecked.withLockedValue { last in
+            guard ContinuousClock.now - last >= .seconds(1) else { return false }
+            last = .now
+            return true
+        }
+        return due && WorkerCPU.maxSeconds(tree: process.processIdentifier) >= Double(limit) / 2
+    }
+
     /// One invocation; the logs are what the worker wrote since the previous one ended.
     func invoke(_ head: HTTPRequestHead, body: [UInt8], maxBodyBytes: Int) async throws -> (HTTPResponseHead, [UInt8], [UInt8]) {
         let (responseHead, responseBody) = try await connection.exchange(head, body: body, maxBodyBytes: maxBodyBytes)

@@ -3,8 +3,8 @@ import NIOCore
 
 /// One function definition's workers: started on demand (from zero), at most `maxInstances`,
 /// one invocation each at a time; callers wait (until their deadline) when all are busy; idle
-/// workers stop after `idleSeconds`; a worker that died or misbehaved is dropped and a new one
-/// started for the next caller.
+/// workers stop after `idleSeconds`; a worker that died or misbehaved, or has used half of its
+/// CPU-time limit, is dropped and a new one started for the next caller.
 actor WorkerPool {
     private let launch: WorkerLaunch
     private let group: any EventLoopGroup
@@ -58,7 +58,7 @@ actor WorkerPool {
     /// or answered garbage) and frees its place for a new one.
     func release(_ worker: Worker, healthy: Bool) {
         worker.lastUsed.withLockedValue { $0 = .now }
-        if healthy && worker.isAlive && !closed {
+        if healthy && worker.isAlive && !closed && !worker.isNearCPULimit(seconds: launch.process.effectiveCPUSeconds) {
             idle.append(worker)
         } else {
             discard(worker)
