@@ -20,7 +20,11 @@ struct CodeStore: Sendable {
         let manager = FileManager.default
         try manager.createDirectory(at: blobs, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let blob = self.blob(for: code)
-        if !manager.fileExists(atPath: blob.path) {
+        // Bytes stored before are touched: the collector spares what was used lately, and the
+        // function that will name them is not written yet.
+        if manager.fileExists(atPath: blob.path) {
+            try? manager.setAttributes([.modificationDate: Date()], ofItemAtPath: blob.path)
+        } else {
             let temporary = blobs.appendingPathComponent(".upload-\(UUID().uuidString)")
             guard manager.createFile(atPath: temporary.path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
                 throw CodeArchive.Failure.unreadable("the upload could not be written")
@@ -28,7 +32,10 @@ struct CodeStore: Sendable {
             try manager.moveItem(at: temporary, to: blob)
         }
         let target = directory(for: code)
-        if manager.fileExists(atPath: target.path) { return code }
+        if manager.fileExists(atPath: target.path) {
+            try? manager.setAttributes([.modificationDate: Date()], ofItemAtPath: target.path)
+            return code
+        }
         let staging = root.appendingPathComponent(".unpack-\(UUID().uuidString)", isDirectory: true)
         try manager.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         do {
@@ -45,5 +52,30 @@ struct CodeStore: Sendable {
             throw error
         }
         return code
+    }
+
+    /// Removes stored code no function uses: blobs and unpacked directories whose digest is not
+    /// in `used`, and abandoned staging entries, all only when last changed before `cutoff` (an
+    /// upload in progress has stored its bytes but not yet written its function). Returns the
+    /// number of entries removed.
+    @discardableResult
+    func removeUnused(keeping used: [Function.Code], changedBefore cutoff: Date) -> Int {
+        let manager = FileManager.default
+        let directories = Set(used.map(\.directoryName))
+        let hexes = Set(used.map(\.hex))
+        var removed = 0
+        func sweep(_ folder: URL, keep: (String) -> Bool) {
+            guard let names = try? manager.contentsOfDirectory(atPath: folder.path) else { return }
+            for name in names where !keep(name) {
+                let entry = folder.appendingPathComponent(name)
+                guard let changed = (try? manager.attributesOfItem(atPath: entry.path))?[.modificationDate] as? Date,
+                    changed < cutoff
+                else { continue }
+                if (try? manager.removeItem(at: entry)) != nil { removed += 1 }
+            }
+        }
+        sweep(root) { $0 == "blobs" || directories.contains($0) }
+        sweep(blobs) { hexes.contains($0) }
+        return removed
     }
 }

@@ -167,6 +167,7 @@ public enum GatehouseServer {
                 .init(service: QuotaPersistence(counter: edge.quotaCounter, store: store, logger: logger)),
                 // Stops after the listeners: the edge's last runs are recorded, queued ones stay queued.
                 .init(service: functions.runs),
+                .init(service: CodeCollector(store: store, codes: CodeStore(root: functions.codeRoot), logger: logger)),
                 .init(service: ListenersService(edge: edge, control: control)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
