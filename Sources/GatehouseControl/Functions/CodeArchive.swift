@@ -117,7 +117,14 @@ enum CodeArchive {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe()
-        let errors = Pipe()
+        // stderr goes to an unlinked file, not a second pipe: reading one pipe to its end while
+        // the tool fills the other would leave both waiting for ever.
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-unpack-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let errors = FileHandle(forUpdatingAtPath: errorPath)
+        else { throw .unreadable("a temporary file could not be created") }
+        unlink(errorPath)
+        defer { try? errors.close() }
         process.standardOutput = output
         process.standardError = errors
         do {
@@ -126,8 +133,9 @@ enum CodeArchive {
             throw .unreadable("\(arguments.first ?? executable) could not be started: \(error)")
         }
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? errors.seek(toOffset: 0)
+        let err = (try? errors.readToEnd()) ?? Data()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if let refusal = message.split(separator: "\n").first(where: { $0.hasPrefix("REFUSED\t") }) {
