@@ -149,7 +149,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             if !route.edgeRulesSummary.isEmpty, !passesEdgeRules(head, route: route, exchange: exchange, context: context) {
                 return
             }
-            if let length = head.headers.first(name: "content-length").flatMap { Int($0) }, length > state.settings.maxBodyBytes {
+            if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > state.settings.maxBodyBytes {
                 respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
                 return
             }
