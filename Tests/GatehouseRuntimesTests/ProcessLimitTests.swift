@@ -156,4 +156,25 @@ import Testing
         }
         await fixture.close()
     }
+
+    /// A Gatehouse killed with SIGKILL cannot stop its workers, so the kernel must: the worker
+    /// itself reports its parent-death signal (PR_GET_PDEATHSIG), with and without bubblewrap
+    /// (bwrap --die-with-parent; setpriv --pdeathsig KILL outside it).
+    @Test(arguments: [true, false]) func aWorkerDiesWithTheGatehouseThatStartedIt(bubblewrap: Bool) async throws {
+        let fixture = try ProcessFixture(bubblewrap: bubblewrap)
+        let function = try fixture.deploy(
+            [
+                "main.py": """
+                import ctypes
+
+                def handle(request):
+                    signal = ctypes.c_int()
+                    ctypes.CDLL(None).prctl(2, ctypes.byref(signal))  # PR_GET_PDEATHSIG
+                    return str(signal.value)
+                """
+            ], process: #""language":"python3","handler":"main.handle""#)
+        #expect(try await fixture.invoke(function).text == "\(SIGKILL)")
+        await fixture.close()
+    }
+
 }
