@@ -386,17 +386,20 @@ class Gatehouse:
             doc["methods"] = list(methods)
         if hosts is not None:
             doc["hosts"] = list(hosts)
-        return check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
+        created = check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
+        # The edge serves it from the next snapshot: calling it before then is a 404.
+        self.wait_for_revision(created["revision"])
+        return created
 
     def finished_run(self, org: str, run_id: str, timeout: float = 30.0) -> dict:
-        """A run once it has finished (`succeeded` or `failed`). Synchronous runs are written in
-        batches a moment after their answer, so until then the run is 404."""
+        """A run once it has finished (`succeeded` or `failed`): asynchronous runs finish after
+        their 202, and a synchronous one is readable as soon as its answer arrived."""
         deadline = time.monotonic() + timeout
         while True:
             r = self.api("GET", f"/v1/orgs/{org}/runs/{run_id}")
             if r.status_code == 200 and r.json()["status"] in ("succeeded", "failed"):
                 return r.json()
-            assert r.status_code in (200, 404), f"GET run {run_id}: {r.status_code} {r.text}"
+            assert r.status_code == 200, f"GET run {run_id}: {r.status_code} {r.text}"
             assert time.monotonic() < deadline, f"run {run_id} did not finish within {timeout} s: {r.status_code} {r.text}"
             time.sleep(0.05)
 

@@ -21,6 +21,8 @@ final class RunService: Service, RunRecorder, AsyncRunQueue {
     private let executors: Int
     /// Finished synchronous runs not yet written; bounded, so a flood costs records, not memory.
     private let pending = NIOLockedValueBox(Pending())
+    /// The latest flush, which the next one waits for.
+    private let flushes = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let queue: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
     static let maxPendingRecords = 10_000
@@ -145,7 +147,22 @@ final class RunService: Service, RunRecorder, AsyncRunQueue {
     }
 
     /// Writes the finished runs recorded so far (every `flushInterval`, and before runs are read).
+    /// Flushes run one after another: a reader must also wait for a batch that another flush has
+    /// taken but not yet written, or the run it asks for could be in neither place.
     func flush() async {
+        let write = flushes.withLockedValue { last -> Task<Void, Never> in
+            let previous = last
+            let next = Task { [self] in
+                await previous?.value
+                await self.writePending()
+            }
+            last = next
+            return next
+        }
+        await write.value
+    }
+
+    private func writePending() async {
         let (runs, dropped) = pending.withLockedValue { pending in
             defer { pending = Pending() }
             return (pending.runs, pending.dropped)
