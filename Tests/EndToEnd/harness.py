@@ -386,8 +386,12 @@ class Gatehouse:
             doc["methods"] = list(methods)
         if hosts is not None:
             doc["hosts"] = list(hosts)
-        created = check(self.api("POST", f"/v1/orgs/{org}/routes", doc), 201).json()
-        # The edge serves it from the next snapshot: calling it before then is a 404.
+        return self.served(self.api("POST", f"/v1/orgs/{org}/routes", doc))
+
+    def served(self, response: Any) -> dict:
+        """A resource just created (201), once the edge serves a snapshot that includes it: a
+        route called before then is a 404."""
+        created = check(response, 201).json()
         self.wait_for_revision(created["revision"])
         return created
 

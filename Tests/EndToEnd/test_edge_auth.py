@@ -25,26 +25,21 @@ def gh(shared_gatehouse):
     return shared_gatehouse
 
 
-def _created(gh, resp: httpx.Response) -> dict:
-    """A created resource, once the edge serves a snapshot that includes it."""
-    doc = check(resp, 201).json()
-    gh.wait_for_revision(doc["revision"])
-    return doc
 
 
 def _route(gh, org: str, name: str, paths: list[str], auth: dict, function: str = "fn") -> dict:
-    return _created(gh, gh.api("POST", f"/v1/orgs/{org}/routes", {"name": name, "function": function, "paths": paths, "auth": auth}))
+    return gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": name, "function": function, "paths": paths, "auth": auth}))
 
 
 def _provider(gh, org: str, name: str, issuer: str, audiences: list[str] | None = None) -> dict:
     block = {"issuer": issuer, "clientId": "gatehouse"}
     if audiences:
         block["audiences"] = audiences
-    return _created(gh, gh.api("POST", f"/v1/orgs/{org}/identity-providers", {"name": name, "type": "oidc", "oidc": block}))
+    return gh.served(gh.api("POST", f"/v1/orgs/{org}/identity-providers", {"name": name, "type": "oidc", "oidc": block}))
 
 
 def _api_key(gh, org: str, name: str, **fields) -> dict:
-    return _created(gh, gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": name, **fields}))
+    return gh.served(gh.api("POST", f"/v1/orgs/{org}/api-keys", {"name": name, **fields}))
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +294,7 @@ def _service_account(gh, org: str, name: str):
     private = ec.generate_private_key(ec.SECP256R1())
     pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    _created(gh, gh.api("POST", f"/v1/orgs/{org}/service-accounts", {"name": name, "publicKeys": [{"pem": pem}]}))
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/service-accounts", {"name": name, "publicKeys": [{"pem": pem}]}))
     pem_private = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return ECKey.import_key(pem_private)
@@ -343,7 +338,7 @@ def test_github_tokens_are_checked_with_github_and_remembered(gh, upstream, gith
     app = github_api.app()
     org = gh.create_org(uniq("gh"))
     gh.create_function(org, "fn", f"{upstream.url}/base")
-    _created(gh, gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
         "name": "gh", "type": "github",
         "github": {"clientId": app["client_id"], "clientSecret": app["client_secret"], "baseUrl": github_api.api_url,
                    "allowedOrganizations": ["acme"], "acceptBearerTokens": True, "tokenCacheSeconds": 60}}))
@@ -398,7 +393,7 @@ def test_entra_id_tokens_map_groups_and_roles(gh, upstream, identity_peer_factor
     assert idp.issuer.endswith(f"/{tenant}/v2.0"), idp.issuer
     org = gh.create_org(uniq("entra"))
     gh.create_function(org, "fn", f"{upstream.url}/base")
-    _created(gh, gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/identity-providers", {
         "name": "entra", "type": "azure-ad",
         "azureAd": {"tenant": tenant, "clientId": "gatehouse", "baseUrl": idp.issuer[: -len(f"/{tenant}/v2.0")]}}))
     _route(gh, org, "admins", ["/admins"], {"mode": "jwt", "groups": ["Orders.Admin"]})

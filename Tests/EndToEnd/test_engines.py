@@ -42,7 +42,7 @@ def _publish(gh, function: dict, paths=("/call",), methods=None) -> str:
     route = {"name": "rt", "function": "fn", "paths": list(paths), "auth": {"mode": "none"}}
     if methods:
         route["methods"] = methods
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     return org
 
 
@@ -169,7 +169,7 @@ def _publish_with_secrets(gh, function: dict, secrets: dict) -> str:
         check(gh.api("POST", f"/v1/orgs/{org}/secrets", {"name": name, "values": values}), 201)
     check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", **function}), 201)
     route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     return org
 
 

@@ -81,7 +81,7 @@ def _publish(gh, function: dict, secrets: dict | None = None) -> str:
         check(gh.api("PUT", f"/v1/orgs/{org}/secrets/{name}", {"values": values}), 200, 201)
     check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", **function}), 201)
     route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     return org
 
 

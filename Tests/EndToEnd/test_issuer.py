@@ -75,7 +75,7 @@ def test_rotation_keeps_tokens_in_flight_valid(gatehouse, upstream):
     key, pem = new_key()
     check(gh.api("POST", f"/v1/orgs/{org}/service-accounts", {"name": "ci", "publicKeys": [{"pem": pem}]}), 201)
     gh.create_function(org, "fn", f"{upstream.url}/base")
-    check(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "fn", "paths": ["/r"], "auth": {"mode": "jwt"}}), 201)
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": "r", "function": "fn", "paths": ["/r"], "auth": {"mode": "jwt"}}))
 
     def token() -> str:
         return check(exchange(gh, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",

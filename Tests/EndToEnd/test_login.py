@@ -295,10 +295,10 @@ def test_the_session_opens_session_routes_at_the_edge(gh, idp, upstream):
     routes = {"app": {"mode": "session"}, "gatehouse-only": {"accept": ["session"], "providers": ["gatehouse"]},
               "ops": {"mode": "session", "groups": ["ops"]}, "admins": {"mode": "session", "groups": ["admins"]}}
     for name, auth in routes.items():
-        check(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": name, "function": "fn", "paths": [f"/{name}"], "auth": auth}), 201)
+        gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", {"name": name, "function": "fn", "paths": [f"/{name}"], "auth": auth}))
     other = gh.create_org(uniq("login-b"))
     gh.create_function(other, "fn", f"{upstream.url}/base")
-    check(gh.api("POST", f"/v1/orgs/{other}/routes", {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session"}}), 201)
+    gh.served(gh.api("POST", f"/v1/orgs/{other}/routes", {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session"}}))
     edge = gh.edge_url
     with browser(gh) as b:
         assert_problem(b.get(f"{edge}/{org}/app"), 401)
@@ -320,7 +320,7 @@ def test_the_session_opens_session_routes_at_the_edge(gh, idp, upstream):
         check(b.post(f"{gh.admin_url}/auth/logout"), 204)
         assert_problem(b.get(f"{edge}/{org}/app"), 401)
     # A function on another org's route (same host, anonymous) never receives the session either.
-    check(gh.api("POST", f"/v1/orgs/{other}/routes", {"name": "open", "function": "fn", "paths": ["/open"], "auth": {"mode": "none"}}), 201)
+    gh.served(gh.api("POST", f"/v1/orgs/{other}/routes", {"name": "open", "function": "fn", "paths": ["/open"], "auth": {"mode": "none"}}))
     with browser(gh) as b:
         check(login(b, gh, org), 303)
         seen = check(b.get(f"{edge}/{other}/open"), 200).json()["headers"]

@@ -40,8 +40,8 @@ def test_entra_id_login_opens_the_org_at_the_control_listener_and_the_edge(gh, e
         "azureAd": {"tenant": TENANT, "clientId": "gatehouse", "clientSecret": "gatehouse-secret",
                     "baseUrl": entra.issuer[: -len(f"/{TENANT}/v2.0")]}}), 201)
     gh.create_function(org, "fn", f"{upstream.url}/base")
-    check(gh.api("POST", f"/v1/orgs/{org}/routes",
-                 {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session", "groups": ["eng"]}}), 201)
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes",
+                 {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session", "groups": ["eng"]}}))
     with browser(gh) as b:
         check(login(b, gh, org, "entra"), 303)
         doc = check(b.get(f"{gh.admin_url}/auth/session"), 200).json()
@@ -60,8 +60,8 @@ def test_group_overage_is_resolved_with_microsoft_graph(gh, entra, graph_api, up
                     "baseUrl": entra.issuer[: -len(f"/{TENANT}/v2.0")], "graphBaseUrl": graph_api.base_url}}), 201)
     gh.create_function(org, "fn", f"{upstream.url}/base")
     wanted = "0a0a0a0a-0000-4000-8000-000000001007"  # one of the 250 groups only Graph knows
-    check(gh.api("POST", f"/v1/orgs/{org}/routes",
-                 {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session", "groups": [wanted]}}), 201)
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes",
+                 {"name": "app", "function": "fn", "paths": ["/app"], "auth": {"mode": "session", "groups": [wanted]}}))
     with browser(gh) as b:
         check(login(b, gh, org, "entra", login_hint="overage"), 303)
         cookie = next(c for c in b.cookies.jar if c.name == "__Host-gatehouse-session")

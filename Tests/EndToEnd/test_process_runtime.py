@@ -52,7 +52,7 @@ def deploy(gh, function: dict, code: bytes, content_type: str, filename: str | N
     assert uploaded["status"]["state"] == "building" and uploaded["code"]["digest"].startswith("sha256:"), uploaded
     fn = wait_built(gh, org) if wait_ready else uploaded
     route = {"name": "rt", "function": "fn", "paths": ["/call", "/call/{rest}"], "auth": {"mode": "none"}}
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     return org, fn
 
 
@@ -214,7 +214,7 @@ def test_a_function_without_code_is_503_and_says_why(gh):
     check(gh.api("POST", f"/v1/orgs/{org}/functions",
                  {"name": "fn", "runtime": "process", "process": {"language": "python3", "handler": "main.handle"}}), 201)
     route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     with gh.client("h2") as c:
         body = assert_problem(c.get(f"/{org}/call"), 503, "function-not-ready")
     assert "no code uploaded" in body["detail"]

@@ -52,7 +52,7 @@ def deploy(gh, text: str, memory_pages: int | None = None, timeout_ms: int = 200
             break
         time.sleep(0.05)
     route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
-    gh.wait_for_revision(check(gh.api("POST", f"/v1/orgs/{org}/routes", route), 201).json()["revision"])
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     return org, fn
 
 
