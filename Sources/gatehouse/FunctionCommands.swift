@@ -116,33 +116,24 @@ enum FunctionCommands: ResourceCommandKind {
         }
 
         /// The runtime whose own flags were given, whatever `--runtime` says.
-        private var impliedRuntime: Function.Runtime? {
-            if language != nil || handler != nil { return .process }
-            if wasmModule != nil { return .wasm }
-            if url != nil { return .http }
-            if [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret].contains(where: { $0 != nil }) {
-                return .openfaas
-            }
-            if [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret].contains(where: { $0 != nil }) {
-                return .openwhisk
-            }
-            if [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }) {
-                return .knative
-            }
-            return nil
+        private var impliedRuntime: Function.Runtime? { runtimesWithFlags.first }
+
+        /// Every runtime some of whose own flags were given (more than one is a usage error).
+        private var runtimesWithFlags: [Function.Runtime] {
+            let given: [(runtime: Function.Runtime, flags: [String?])] = [
+                (.process, [language, handler]), (.wasm, [wasmModule]), (.http, [url]),
+                (.openfaas, [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret]),
+                (.openwhisk, [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret]),
+                (.knative, [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain]),
+            ]
+            return given.filter { $0.flags.contains { $0 != nil } }.map(\.runtime)
         }
 
         /// Replaces `function`'s runtime with the one the flags give. Flags of the runtime the
         /// function already has change only those fields of its block; flags of another runtime
         /// replace the block (the server says which required field is then missing).
         func applyRuntime(to function: inout Function) throws {
-            let given = [
-                language != nil || handler != nil, wasmModule != nil, url != nil,
-                [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret].contains(where: { $0 != nil }),
-                [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain].contains(where: { $0 != nil }),
-                [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret].contains(where: { $0 != nil }),
-            ]
-            guard given.filter({ $0 }).count <= 1 else {
+            guard runtimesWithFlags.count <= 1 else {
                 throw ValidationError(
                     "give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., --knative-... or --openwhisk-...")
             }

@@ -12,19 +12,19 @@ struct CodeCollector: Service {
     let store: any Store
     let codes: CodeStore
     let logger: Logger
-    var firstPass: Duration = .seconds(60)
-    var interval: Duration = .seconds(3600)
-    var grace: TimeInterval = 3600
+    static let firstPass: Duration = .seconds(60)
+    static let interval: Duration = .seconds(3600)
+    static let grace: TimeInterval = 3600
 
     func run() async throws {
-        var wait = firstPass
+        var wait = Self.firstPass
         while !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }
             } catch {
                 return  // shutting down
             }
-            wait = interval
+            wait = Self.interval
             do {
                 let removed = try await collect(now: Date())
                 if removed > 0 { logger.info("removed unused code", metadata: ["entries": "\(removed)"]) }
@@ -40,6 +40,6 @@ struct CodeCollector: Service {
         let used = try await store.read { reader in
             try reader.resources(Function.self, org: nil, after: nil, limit: nil).compactMap(\.code)
         }
-        return codes.removeUnused(keeping: used, changedBefore: now.addingTimeInterval(-grace))
+        return codes.removeUnused(keeping: used, changedBefore: now.addingTimeInterval(-Self.grace))
     }
 }

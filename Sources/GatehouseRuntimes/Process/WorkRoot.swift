@@ -41,8 +41,7 @@ enum WorkRoot {
     /// The process id in a work root's name (`gatehouse-<pid>-<digits>`), or nil for any other name.
     static func owner(of name: String) -> pid_t? {
         let parts = name.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "gatehouse", !parts[2].isEmpty, parts[2].allSatisfy(\.isASCII),
-            UInt32(parts[2]) != nil, let pid = pid_t(parts[1]), pid > 0
+        guard parts.count == 3, parts[0] == "gatehouse", UInt32(parts[2]) != nil, let pid = pid_t(parts[1]), pid > 0
         else { return nil }
         return pid
     }
