@@ -253,10 +253,13 @@ def test_openfaas_async_run_is_answered_through_the_callback(gh, openfaas_auth):
     callback = sent["headers"]["x-callback-url"]
     assert "/callbacks/openfaas/" in callback and callback.startswith(gh.admin_url), callback
     assert openfaas_auth.callbacks[-1]["status"] == 204, openfaas_auth.callbacks
-    # A callback with a wrong token is refused like an unknown run.
+    # A callback with a wrong token, or a second delivery, is refused like an unknown run: the
+    # same problem, which says nothing of the run.
     import httpx
     forged = callback.rsplit("/", 1)[0] + "/" + "0" * 64
-    assert httpx.post(forged, content=b"x", verify=False).status_code == 404
+    refusals = [assert_problem(httpx.post(url, content=b"x", verify=False), 404, "not-found") for url in (forged, callback)]
+    assert refusals[0]["detail"] == refusals[1]["detail"] == "no run waits for this callback", refusals
+    assert_problem(httpx.post(forged, content=b"x" * (10 * 1024 * 1024 + 1), verify=False), 413, "payload-too-large")
     assert openfaas_auth.violations == [], openfaas_auth.violations
 
 

@@ -12,7 +12,7 @@ Two operations are left out. `POST .../functions/{name}/invoke` answers with the
 response, 5xx included (a function that fails, is not ready, or cannot be reached), which the
 "no 5xx" check counts against the server; test_invocation.py and the runtime suites cover it.
 So is the OpenFaaS callback (`/callbacks/openfaas/...`), which is not for people: every request
-schemathesis could make there is refused with the same empty 404 by design; test_engines.py
+schemathesis could make there is refused with the same 404 problem by design; test_engines.py
 drives it as the queue-worker does."""
 
 from __future__ import annotations
