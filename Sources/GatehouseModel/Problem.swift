@@ -155,6 +155,12 @@ extension Problem {
         Problem(slug: "internal", title: "Internal Server Error", status: 500, detail: detail)
     }
 
+    /// A request feature the edge does not implement, such as a transfer coding other than
+    /// `chunked` (RFC 9112 §6.1).
+    public static func notImplemented(_ detail: String) -> Problem {
+        Problem(slug: "not-implemented", title: "Not Implemented", status: 501, detail: detail)
+    }
+
     public static func badGateway(_ detail: String) -> Problem {
         Problem(slug: "bad-gateway", title: "Bad Gateway", status: 502, detail: detail)
     }

@@ -484,9 +484,9 @@ class Published:
 class Upstream:
     """`upstream.py` in a subprocess (its own GIL: it must keep up with h2load)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: bool = False) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "upstream.py")], stdout=subprocess.PIPE,
+            [sys.executable, str(HERE / "upstream.py"), *(["--log"] if log else [])], stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL, text=True,
         )
         ready, _, _ = select.select([self.proc.stdout], [], [], 15)
@@ -499,6 +499,10 @@ class Upstream:
 
     def stats(self) -> dict:
         return httpx.get(f"{self.url}/__stats", timeout=5).json()
+
+    def requests(self, clear: bool = True) -> list[dict]:
+        """What reached this upstream since the last call (started with `log=True`)."""
+        return httpx.get(f"{self.url}/__log", params={"clear": "1"} if clear else {}, timeout=5).json()["requests"]
 
     def wait_inflight(self, tag: str, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
@@ -607,24 +611,27 @@ def _parse_http1_response(buf: bytes, eof: bool, head_request: bool) -> RawRespo
 def http1_request(
     host: str, port: int, *, method: str = "GET", target: str = "/",
     headers: Iterable[tuple[str, str]] = (), body: bytes | None = None, chunked: bool = False,
-    tls_ca: Path | None = None, timeout: float = 30,
+    tls_ca: Path | None = None, timeout: float = 30, version: str = "HTTP/1.1", add_host: bool = True,
+    frame_body: bool = True,
 ) -> RawResponse:
     """One HTTP/1.1 request with exactly the given header lines, sending the body while reading,
-    so an early answer (413 before the body is through) is seen rather than a broken pipe."""
+    so an early answer (413 before the body is through) is seen rather than a broken pipe.
+    `add_host=False` sends no Host unless `headers` has one; `version` is the request line's;
+    `frame_body=False` sends `body` as it is, with no framing field of its own."""
     headers = list(headers)
     names = {k.lower() for k, _ in headers}
-    if "host" not in names:
+    if "host" not in names and add_host:
         headers.insert(0, ("Host", f"{host}:{port}"))
-    if body is not None and chunked:
+    if body is not None and chunked and frame_body:
         headers.append(("Transfer-Encoding", "chunked"))
-    elif body is not None and "content-length" not in names:
+    elif body is not None and "content-length" not in names and frame_body:
         headers.append(("Content-Length", str(len(body))))
-    out = bytearray(f"{method} {target} HTTP/1.1\r\n".encode())
+    out = bytearray(f"{method} {target} {version}\r\n".encode("latin-1"))
     for k, v in headers:
         out += f"{k}: {v}\r\n".encode("latin-1")
     out += b"\r\n"
     if body is not None:
-        if chunked:
+        if chunked and frame_body:
             for i in range(0, len(body), 65536):
                 piece = body[i:i + 65536]
                 out += b"%x\r\n" % len(piece) + piece + b"\r\n"
@@ -671,12 +678,16 @@ def http1_request(
 def h2_request(
     host: str, port: int, *, method: str = "GET", path: str = "/", authority: str | None = None,
     headers: Iterable[tuple[str, str]] = (), body: bytes | None = None, content_length: bool = True,
-    tls_ca: Path | None = None, timeout: float = 30,
+    tls_ca: Path | None = None, timeout: float = 30, validate: bool = True,
 ) -> RawResponse:
     """One HTTP/2 request (TLS with ALPN h2, or h2c with prior knowledge), sending DATA as flow
-    control allows while reading, so an early answer and RST_STREAM are handled like a browser."""
+    control allows while reading, so an early answer and RST_STREAM are handled like a browser.
+    `validate=False` lets malformed header blocks out (a padded content-length, a host beside
+    :authority that names another host), as an attacker's client would send them."""
     sock = _connect(host, port, tls_ca, "h2", timeout)
-    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(
+        client_side=True, header_encoding="utf-8", validate_outbound_headers=validate,
+        normalize_outbound_headers=validate))
     conn.initiate_connection()
     sid = conn.get_next_available_stream_id()
     hdrs = [

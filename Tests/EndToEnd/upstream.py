@@ -14,6 +14,11 @@ Endpoints, matched on the *end* of the path so that any function base path can s
 - `.../stream?chunks=N&interval_ms=M`  N chunks, M ms apart; each is one JSON line
                      `{"i": i, "sentAt": <unix time>}` padded to 1 KiB
 - `/__stats`         `{"received": n, "inflight": [tags of requests in progress]}`
+- `/__log`           with `--log`: every other request received, in order, as
+                     `{"method", "path", "connection", "org", "contentLength", "transferEncoding",
+                     "bodyLength", "bodySha256"}` (`connection` is the client's port, one per
+                     TCP connection); `/__log?clear=1` also empties it. Counting requests here is
+                     how the smuggling tests see what really reached an upstream.
 
 Every echo carries `X-Upstream: echo`, so a client can tell the answer came from here.
 """
@@ -33,6 +38,7 @@ BLOCK = bytes(range(256)) * 256  # 64 KiB; /big repeats it
 _lock = threading.Lock()
 _received = 0
 _inflight: dict[int, str] = {}
+_log: list[dict] | None = None  # with --log
 
 
 def big_body_sha256(n: int) -> str:
@@ -125,6 +131,20 @@ class Handler(BaseHTTPRequestHandler):
             length, digest = self.read_body()
             path = url.path
 
+            if path == "/__log":
+                with _lock:
+                    doc = list(_log or [])
+                    if query.get("clear") and _log is not None:
+                        _log.clear()
+                return self.send_json(200, {"requests": doc})
+            if _log is not None and not path.startswith("/__"):
+                with _lock:
+                    _log.append({
+                        "method": self.command, "path": self.path, "connection": self.client_address[1],
+                        "org": self.headers.get("x-gatehouse-org"), "contentLength": self.headers.get("Content-Length"),
+                        "transferEncoding": self.headers.get("Transfer-Encoding"), "bodyLength": length,
+                        "bodySha256": digest,
+                    })
             if path == "/__stats":
                 with _lock:
                     doc = {"received": _received, "inflight": sorted(t for t in _inflight.values() if t)}
@@ -200,7 +220,11 @@ class Server(ThreadingHTTPServer):
 
 
 def main() -> None:
-    server = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler)
+    global _log
+    args = [a for a in sys.argv[1:] if a != "--log"]
+    if "--log" in sys.argv[1:]:
+        _log = []
+    server = Server(("127.0.0.1", int(args[0]) if args else 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever(poll_interval=0.2)
 

@@ -18,6 +18,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     private let state: EdgeLoopState
     private let scheme: String
     private let isHTTP2: Bool
+    /// What the HTTP/2 header block said before conversion (nil on HTTP/1.1).
+    private let http2Facts: HTTP2RequestFacts?
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     /// Numbers exchanges, so a verification finishing off the loop finds the one it was for.
@@ -39,7 +41,13 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         /// Request parts that arrived before the upstream connection did.
         var pending: [HTTPClientRequestPart] = []
         var pendingBytes = 0
+        /// The upstream request's head, without its framing field until `framing` is decided.
         var upstreamHead: HTTPRequestHead?
+        var upstreamHeadWritten = false
+        /// How the client framed the body, and so how Gatehouse frames it upstream.
+        var framing = RequestFraming.none
+        /// The host the request named (`:authority` on HTTP/2), validated.
+        var authority: String?
         var bodyBytes = 0
         /// The route's own body limit (its request limits), besides the edge's global one.
         var policyBodyLimit = Int.max
@@ -70,10 +78,11 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     /// Stop reading from the client while this much is buffered for a connecting upstream.
     private static let pendingLimit = 256 * 1024
 
-    init(state: EdgeLoopState, scheme: String, isHTTP2: Bool) {
+    init(state: EdgeLoopState, scheme: String, http2Facts: HTTP2RequestFacts? = nil) {
         self.state = state
         self.scheme = scheme
-        self.isHTTP2 = isHTTP2
+        self.isHTTP2 = http2Facts != nil
+        self.http2Facts = http2Facts
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -123,6 +132,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         let exchange = Exchange(
             requestId: requestId, version: head.version, method: head.method, path: target.rawPath, serial: nextSerial())
         self.exchange = exchange
+        guard admitFraming(head, exchange: exchange) else { return }
         if target.rawPath == "/healthz" {
             exchange.finished = true
             let (responseHead, body) = EdgeResponse.health(
@@ -131,8 +141,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             write(responseHead, body: body, closeAfter: false)
             return
         }
-        let host = head.headers.first(name: "host")
-        switch state.snapshot.route(host: host.map { Substring($0) }, target: target, method: head.method.rawValue) {
+        switch state.snapshot.route(host: exchange.authority.map { Substring($0) }, target: target, method: head.method.rawValue) {
         case .notFound(let reason):
             respond(.notFound(reason), to: exchange)
         case .methodNotAllowed(let allowed, let route):
@@ -149,7 +158,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             if !route.edgeRulesSummary.isEmpty, !passesEdgeRules(head, route: route, exchange: exchange, context: context) {
                 return
             }
-            if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > state.settings.maxBodyBytes {
+            if case .length(let length) = exchange.framing, length > state.settings.maxBodyBytes {
                 respond(.payloadTooLarge(limit: state.settings.maxBodyBytes), to: exchange, closeAfter: true)
                 return
             }
@@ -157,6 +166,37 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             let authentication = state.authenticator.authenticate(
                 head.headers, rules: route.auth, identity: route.identity, now: Date())
             proceed(request, authentication, exchange: exchange, context: context)
+        }
+    }
+
+    /// The request's host and body framing, which must be unambiguous before anything reads the
+    /// request: false when the edge has refused it (and closes, since what follows on an
+    /// HTTP/1.1 connection cannot be delimited with confidence).
+    private func admitFraming(_ head: HTTPRequestHead, exchange: Exchange) -> Bool {
+        let authority: Result<String?, RequestAuthorityRefusal>
+        do throws(RequestFraming.Refusal) {
+            if let facts = http2Facts {
+                authority = RequestAuthority.http2(authority: facts.authority, hosts: facts.hosts)
+                exchange.framing = try RequestFraming.http2(
+                    contentLengths: facts.contentLengths, endStream: facts.endStream, method: head.method)
+            } else {
+                authority = RequestAuthority.http1(head)
+                exchange.framing = try RequestFraming.http1(head)
+            }
+        } catch {
+            switch error {
+            case .malformed(let reason): respond(.badRequest(reason), to: exchange, closeAfter: true)
+            case .unsupportedCoding(let reason): respond(.notImplemented(reason), to: exchange, closeAfter: true)
+            }
+            return false
+        }
+        switch authority {
+        case .success(let host):
+            exchange.authority = host
+            return true
+        case .failure(let refusal):
+            respond(.badRequest(refusal.reason), to: exchange, closeAfter: true)
+            return false
         }
     }
 
@@ -282,8 +322,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         }
         let forwarding = ProxyHeaders.Forwarding(
             clientAddress: context.channel.remoteAddress, scheme: scheme,
-            originalHost: head.headers.first(name: "host"), requestId: exchange.requestId, receivedVersion: head.version,
-            upstreamAuthority: route.upstream?.authority ?? head.headers.first(name: "host") ?? "", org: route.org,
+            originalHost: exchange.authority, requestId: exchange.requestId, receivedVersion: head.version,
+            upstreamAuthority: route.upstream?.authority ?? exchange.authority ?? "", org: route.org,
             route: route.name, function: route.functionName, parameterNames: route.parameterNames,
             parameterValues: parameters, identifiers: state.identifiers)
         var headers = ProxyHeaders.upstreamRequest(head.headers, forwarding)
@@ -335,21 +375,36 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         switch result {
         case .failure(let error):
             guard !exchange.finished else { return }
-            respond(.badGateway("the function's upstream could not be reached (\(describe(error)))"), to: exchange)
+            respond(
+                .badGateway("the function's upstream could not be reached"), to: exchange,
+                logReason: "the function's upstream could not be reached (\(describe(error)))")
         case .success(let connection):
-            guard !exchange.finished, exchange === self.exchange, let head = exchange.upstreamHead else {
+            guard !exchange.finished, exchange === self.exchange, exchange.upstreamHead != nil else {
                 state.pool.release(connection)
                 return
             }
             exchange.upstream = connection
             connection.attach(self)
-            connection.write(.head(head), flush: false)
-            for part in exchange.pending { connection.write(part, flush: false) }
-            exchange.pending = []
-            exchange.pendingBytes = 0
-            connection.flush()
+            sendPending(exchange)
             setClientReading(connection.channel.isWritable)
         }
+    }
+
+    /// Writes what waits for the upstream: the head, once its framing is known, then the body
+    /// parts in order. Until then parts queue in `pending` (bounded by `pendingLimit`).
+    private func sendPending(_ exchange: Exchange) {
+        guard let upstream = exchange.upstream, var head = exchange.upstreamHead, exchange.framing != .undecided else { return }
+        if !exchange.upstreamHeadWritten {
+            if let field = exchange.framing.upstreamField(method: head.method, upstreamIsHTTP2: upstream.isStream) {
+                head.headers.add(name: field.name, value: field.value)
+            }
+            exchange.upstreamHeadWritten = true
+            upstream.write(.head(head), flush: false)
+        }
+        for part in exchange.pending { upstream.write(part, flush: false) }
+        exchange.pending = []
+        exchange.pendingBytes = 0
+        upstream.flush()
     }
 
     private func requestBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
@@ -366,15 +421,17 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             }
             return
         }
+        if exchange.framing == .undecided { exchange.framing = .streamed }
         if let invocation = exchange.invocation {
             var buffer = buffer
             invocation.body.writeBuffer(&buffer)
-        } else if let upstream = exchange.upstream {
+        } else if let upstream = exchange.upstream, exchange.upstreamHeadWritten {
             upstream.write(.body(.byteBuffer(buffer)), flush: false)
             if !upstream.channel.isWritable { setClientReading(false) }
         } else {
             exchange.pending.append(.body(.byteBuffer(buffer)))
             exchange.pendingBytes += buffer.readableBytes
+            sendPending(exchange)
             if exchange.pendingBytes > Self.pendingLimit { setClientReading(false) }
         }
     }
@@ -383,12 +440,22 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         guard let exchange else { return }
         exchange.requestEnded = true
         guard !exchange.finished else { return }
+        if exchange.framing == .undecided { exchange.framing = .none }
+        // The codecs enforce a declared length already; should a body ever end short or long
+        // anyway, the upstream connection is mid-message and must not carry another request.
+        if case .length(let declared) = exchange.framing, declared != exchange.bodyBytes {
+            fail(
+                exchange, .badRequest("the request body is \(exchange.bodyBytes) bytes, not the \(declared) its Content-Length declared"),
+                midResponse: "request body length differs from its Content-Length")
+            return
+        }
         if exchange.invocation != nil {
             invoke(exchange)
-        } else if let upstream = exchange.upstream {
+        } else if let upstream = exchange.upstream, exchange.upstreamHeadWritten {
             upstream.write(.end(nil), flush: true)
         } else {
             exchange.pending.append(.end(nil))
+            sendPending(exchange)
         }
     }
 
@@ -450,7 +517,9 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
         default: break
         }
-        var (head, body) = result.response(requestId: exchange.requestId, version: exchange.version, allocator: context.channel.allocator)
+        var (head, body) = result.response(
+            requestId: exchange.requestId, version: exchange.version, org: exchange.route?.org, function: exchange.route?.functionName,
+            allocator: context.channel.allocator)
         if !exchange.edgeFields.isEmpty {
             head.headers.applyEdgeFields(exchange.edgeFields, edgeOwnsCORS: exchange.route?.edgeRules.cors != nil)
         }
@@ -499,8 +568,9 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
     func upstreamFailed(_ error: any Error) {
         guard let exchange, !exchange.finished else { return }
         fail(
-            exchange, .badGateway("the function's upstream failed before responding (\(describe(error)))"),
-            midResponse: "upstream failed mid-response: \(describe(error))")
+            exchange, .badGateway("the function's upstream failed before responding"),
+            midResponse: "upstream failed mid-response: \(describe(error))",
+            logReason: "the function's upstream failed before responding (\(describe(error)))")
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -525,14 +595,14 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
 
     /// The upstream let the exchange down: answer with `problem` if the client has not seen a
     /// response yet; otherwise the only honest signal left is cutting the response short.
-    private func fail(_ exchange: Exchange, _ problem: Problem, midResponse reason: String) {
+    private func fail(_ exchange: Exchange, _ problem: Problem, midResponse reason: String, logReason: String? = nil) {
         if exchange.responseStarted {
             log(exchange, status: problem.status, reason: reason)
             abandon(exchange)
             context?.close(promise: nil)
         } else {
             closeUpstream(exchange)
-            respond(problem, to: exchange)
+            respond(problem, to: exchange, logReason: logReason)
         }
     }
 
@@ -550,11 +620,14 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         closeUpstream(exchange)
     }
 
+    /// Answers with `problem`; `logReason`, when given, is what the log says instead of the
+    /// problem's detail (an upstream's errno, which the caller is not told).
     private func respond(
-        _ problem: Problem, to exchange: Exchange, extraHeaders: [(String, String)] = [], closeAfter: Bool = false
+        _ problem: Problem, to exchange: Exchange, extraHeaders: [(String, String)] = [], logReason: String? = nil,
+        closeAfter: Bool = false
     ) {
         guard let context, !exchange.responseStarted else { return }
-        log(exchange, status: problem.status, reason: problem.detail ?? problem.title)
+        log(exchange, status: problem.status, reason: logReason ?? problem.detail ?? problem.title)
         // The CORS fields let a browser show the problem to the page that caused it.
         var extra = extraHeaders + exchange.edgeFields
         // Closing a connection mid-request body is the only way to stop an oversized upload on

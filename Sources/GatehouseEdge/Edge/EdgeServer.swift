@@ -200,9 +200,11 @@ enum EdgePipeline {
             streamDelegate: deferral.streamDelegate(next: management.http2StreamDelegate, eventLoop: channel.eventLoop)
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
+                let facts = HTTP2RequestFacts()
                 try stream.pipeline.syncOperations.addHandlers([
+                    HTTP2RequestInspector(facts: facts),
                     HTTP2FramePayloadToHTTP1ServerCodec(),
-                    EdgeRequestHandler(state: loops.state(for: stream.eventLoop), scheme: scheme, isHTTP2: true),
+                    EdgeRequestHandler(state: loops.state(for: stream.eventLoop), scheme: scheme, http2Facts: facts),
                 ])
             }
         }
@@ -223,7 +225,7 @@ enum EdgePipeline {
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
         let pipelining = HTTPServerPipelineHandler()
         let errors = EdgeProtocolErrorHandler()
-        let handler = EdgeRequestHandler(state: state, scheme: scheme, isHTTP2: false)
+        let handler = EdgeRequestHandler(state: state, scheme: scheme)
         try sync.addHandler(encoder, position: position)
         try sync.addHandler(decoder, position: .after(encoder))
         try sync.addHandler(pipelining, position: .after(decoder))

@@ -43,7 +43,7 @@ public final class CompiledRoute: Sendable {
         self.functionName = function.name
         self.methods = route.methodSet
         self.function = function
-        self.upstream = function.function.needsBufferedInvocation ? nil : (try? function.function.endpoint()).map(UpstreamTarget.init)
+        self.upstream = function.function.needsBufferedInvocation ? nil : (try? function.function.endpoint()).map { UpstreamTarget($0, org: org) }
         self.timeoutMs = function.timeoutMs
         self.pattern = rawPattern
         self.parameterNames = pattern.segments.compactMap {
@@ -70,7 +70,7 @@ public struct UpstreamTarget: Sendable {
     let authority: String
     let key: UpstreamKey
 
-    init(_ endpoint: Function.Endpoint) {
+    init(_ endpoint: Function.Endpoint, org: String) {
         let url = endpoint.upstream
         self.url = url
         self.http2 = endpoint.http2
@@ -80,6 +80,6 @@ public struct UpstreamTarget: Sendable {
             endpoint.host
             ?? (url.host.utf8.contains(UInt8(ascii: ":")) ? "[\(url.host)]" : url.host)
             + (url.port == defaultPort ? "" : ":\(url.port)")
-        self.key = UpstreamKey(url, http2: endpoint.http2)
+        self.key = UpstreamKey(url, http2: endpoint.http2, org: org)
     }
 }

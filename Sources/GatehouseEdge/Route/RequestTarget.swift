@@ -29,6 +29,11 @@ struct RequestTarget {
             query = ""
         }
         if rawPath.utf8.contains(UInt8(ascii: "#")) { throw .malformed("a request target has no fragment") }
+        // RFC 3986 §3.3–3.4: anything else must arrive percent-encoded. Passing `"`, `<`, `\` or
+        // raw bytes on would leave each later parser (the upstream's, a cache's) to guess.
+        if let bad = full.utf8.first(where: { !RequestTarget.isTargetByte($0) }) {
+            throw .malformed("the request target contains \(RequestTarget.describe(bad)), which must be percent-encoded")
+        }
         let raw = rawPath.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         var decoded: [Substring] = []
         decoded.reserveCapacity(raw.count)
@@ -45,6 +50,11 @@ struct RequestTarget {
             // Dot segments are refused rather than resolved: a gateway that normalizes them
             // differently from its upstream invites path confusion ('/a/../admin').
             if value == "." || value == ".." { throw .malformed("the path must not contain '.' or '..' segments") }
+            // A decoded CR, LF or NUL would reach the function in `x-gatehouse-param-*` or be
+            // read as a line break by whatever logs the path: refused, not altered.
+            if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                throw .malformed("the path must not contain encoded control characters (%00-%1F, %7F)")
+            }
             decoded.append(value)
         }
         if decoded == [""] { decoded = [] }  // "/"
@@ -74,6 +84,23 @@ struct RequestTarget {
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Printable ASCII except what no parser agrees on: space, `"`, `<`, `>`, backslash and `` ` ``
+    /// (RFC 3986 excludes them; browsers always percent-encode them). `[`, `]`, `{`, `}`, `|`
+    /// and `^` stay allowed: RFC 3986 excludes them too, but browsers send them unencoded
+    /// (WHATWG URL), and refusing them would break real pages.
+    static func isTargetByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x21...0x7E:
+            b != UInt8(ascii: "\"") && b != UInt8(ascii: "<") && b != UInt8(ascii: ">") && b != UInt8(ascii: "\\")
+                && b != UInt8(ascii: "`")
+        default: false
+        }
+    }
+
+    private static func describe(_ b: UInt8) -> String {
+        b >= 0x21 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "the byte 0x\(String(b, radix: 16, uppercase: true))"
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -60,7 +60,11 @@ enum InvocationAnswer: Sendable {
 }
 
 extension InvocationAnswer {
-    func response(requestId: String, version: HTTPVersion, allocator: ByteBufferAllocator) -> (HTTPResponseHead, ByteBuffer) {
+    /// The edge's response. A failure Gatehouse or the function caused is shown as its
+    /// `PublicProblem`; the full detail is in the run record and the log.
+    func response(
+        requestId: String, version: HTTPVersion, org: String?, function: String?, allocator: ByteBufferAllocator
+    ) -> (HTTPResponseHead, ByteBuffer) {
         var headers = HTTPHeaders()
         let status: Int
         let body: ByteBuffer
@@ -69,7 +73,12 @@ extension InvocationAnswer {
             status = outcome.status
             for (name, value) in outcome.forwardableHeaders { headers.add(name: name, value: value) }
             headers.replaceOrAdd(name: "x-gatehouse-run-id", value: runId)
-            body = allocator.buffer(bytes: outcome.body)
+            if let problem = outcome.problem, problem.status >= 500 {
+                let shown = PublicProblem.forCaller(problem.with(requestId: requestId), org: org, function: function, runId: runId)
+                body = allocator.buffer(bytes: shown.encoded())
+            } else {
+                body = allocator.buffer(bytes: outcome.body)
+            }
         case .accepted(let run, let location):
             status = 202
             headers.add(name: "content-type", value: "application/json")
@@ -80,7 +89,8 @@ extension InvocationAnswer {
         case .failed(let problem):
             status = problem.status
             headers.add(name: "content-type", value: Problem.mediaType)
-            body = allocator.buffer(bytes: problem.with(requestId: requestId).encoded())
+            let shown = PublicProblem.forCaller(problem.with(requestId: requestId), org: org, function: function, runId: nil)
+            body = allocator.buffer(bytes: shown.encoded())
         }
         headers.replaceOrAdd(name: "x-request-id", value: requestId)
         // RFC 9110 §8.6: no Content-Length (and no content) on 1xx and 204; a function that

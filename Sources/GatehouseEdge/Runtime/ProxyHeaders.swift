@@ -38,20 +38,25 @@ enum ProxyHeaders {
         var priorForwardedFor: [String] = []
         var priorForwarded: [String] = []
         var priorVia: [String] = []
+        var cookies: [String] = []
         for (name, value) in headers {
             switch HeaderName(name) {
-            case .hopByHop, .host, .requestId, .reserved, .xForwardedProto, .xForwardedHost: continue
+            // Framing is Gatehouse's to write (see `RequestFraming`): the client's never passes.
+            case .hopByHop, .contentLength, .host, .requestId, .reserved, .xForwardedProto, .xForwardedHost: continue
             case .traceparent: traceparent = value
             case .via: priorVia.append(value)
             case .xForwardedFor: priorForwardedFor.append(value)
             case .forwarded: priorForwarded.append(value)
             case .cookie:
-                if let kept = withoutOwnCookies(value) { out.add(name: name, value: kept) }
+                if let kept = withoutOwnCookies(value) { cookies.append(kept) }
             case .other:
                 if !nominated.isEmpty && nominated.contains(where: { name.utf8.elementsEqualIgnoringASCIICase($0.utf8) }) { continue }
                 out.add(name: name, value: value)
             }
         }
+        // HTTP/2 sends each cookie as its own field; HTTP/1.1 allows one `Cookie` line, so the
+        // pieces are joined with "; " (RFC 9113 §8.2.3).
+        if !cookies.isEmpty { out.add(name: "cookie", value: cookies.joined(separator: "; ")) }
         out.add(name: "host", value: forwarding.upstreamAuthority)
         let client = forwarding.clientAddress?.ipAddress
         if let client {
@@ -102,7 +107,7 @@ enum ProxyHeaders {
     enum HeaderName {
         /// RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones proxies strip too.
         case hopByHop
-        case host, requestId, reserved, traceparent, via, xForwardedFor, xForwardedProto, xForwardedHost, forwarded
+        case contentLength, host, requestId, reserved, traceparent, via, xForwardedFor, xForwardedProto, xForwardedHost, forwarded
         case cookie
         case other
 
@@ -115,7 +120,7 @@ enum ProxyHeaders {
             func eq(_ literal: StaticString) -> Bool {
                 n.count == literal.utf8CodeUnitCount && n.elementsEqualIgnoringASCIICase(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
             }
-            if n.count > 12, UnsafeBufferPointer(rebasing: n[0..<12]).elementsEqualIgnoringASCIICase("x-gatehouse-".utf8) {
+            if n.count >= 12, UnsafeBufferPointer(rebasing: n[0..<12]).elementsEqualIgnoringASCIICase("x-gatehouse-".utf8) {
                 return .reserved
             }
             switch n.count {
@@ -128,6 +133,7 @@ enum ProxyHeaders {
             case 10: return eq("connection") || eq("keep-alive") ? .hopByHop : .other
             case 11: return eq("traceparent") ? .traceparent : .other
             case 12: return eq("x-request-id") ? .requestId : .other
+            case 14: return eq("content-length") ? .contentLength : .other
             case 15: return eq("x-forwarded-for") ? .xForwardedFor : .other
             case 16: return eq("proxy-connection") ? .hopByHop : (eq("x-forwarded-host") ? .xForwardedHost : .other)
             case 17: return eq("transfer-encoding") ? .hopByHop : (eq("x-forwarded-proto") ? .xForwardedProto : .other)
@@ -190,7 +196,9 @@ enum ProxyHeaders {
             || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
     }
 
-    /// A decoded path parameter may hold bytes no header can carry; those become '?'.
+    /// A decoded path parameter may hold bytes no header can carry; those become '?'. The
+    /// request target already refuses encoded control characters (`RequestTarget`), so this
+    /// only guards against a future caller that skips that check.
     private static func sanitizedFieldValue(_ value: Substring) -> String {
         String(decoding: value.utf8.map { ($0 >= 0x20 && $0 != 0x7F) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }

@@ -6,22 +6,27 @@ import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
-/// Which upstream a pooled connection talks to. Equality and hashing use an id given once per
-/// distinct upstream (at snapshot build time), so the pool's dictionaries hash one integer per
+/// Which upstream a pooled connection talks to, and for which org. Connections are never
+/// shared between orgs, even to the same host and port (one OpenFaaS gateway behind many
+/// tenants): whatever went wrong with one exchange's framing could then only ever reach the
+/// same tenant's next request, never another's. Equality and hashing use an id given once per
+/// distinct key (at snapshot build time), so the pool's dictionaries hash one integer per
 /// request instead of the host name.
 struct UpstreamKey: Hashable, Sendable {
     let host: String
     let port: Int
     let tls: Bool
     let http2: Bool
+    let org: String
     private let id: Int
 
-    init(_ url: UpstreamURL, http2: Bool = false) {
+    init(_ url: UpstreamURL, http2: Bool = false, org: String) {
         host = url.host
         port = url.port
         tls = url.usesTLS
         self.http2 = http2
-        id = Self.interned(Identity(host: host, port: port, tls: tls, http2: http2))
+        self.org = org
+        id = Self.interned(Identity(host: host, port: port, tls: tls, http2: http2, org: org))
     }
 
     static func == (a: UpstreamKey, b: UpstreamKey) -> Bool { a.id == b.id }
@@ -32,6 +37,7 @@ struct UpstreamKey: Hashable, Sendable {
         let port: Int
         let tls: Bool
         let http2: Bool
+        let org: String
     }
 
     /// Grows with the distinct upstreams ever configured, which is bounded by what admins create.
