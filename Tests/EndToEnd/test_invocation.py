@@ -127,8 +127,12 @@ def test_output_that_fails_the_schema_is_a_502(gh, fn):
     org = _publish(gh, {"runtime": "http", "http": {"url": fn.url},
                         "schema": {"out": {"type": "object", "properties": {"total": {"type": "number"}}}}})
     with gh.client("h2") as c:
-        body = assert_problem(c.post(f"/{org}/call", json={}), 502, "invalid-output")
-    assert [e["pointer"] for e in body["errors"]] == ["/total"]
+        r = c.post(f"/{org}/call", json={})
+    body = assert_problem(r, 502, "invalid-output")
+    # The caller learns the type and where to look; the violations are the function's, in its run.
+    assert "errors" not in body and "gatehouse run get" in body["detail"], body
+    run = gh.finished_run(org, r.headers["x-gatehouse-run-id"])
+    assert run["errorType"] == "FunctionError" and "schema" in run["error"], run
 
 
 def test_a_schema_that_is_not_a_schema_is_refused_with_its_field(gh):

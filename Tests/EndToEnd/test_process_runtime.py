@@ -120,9 +120,13 @@ def test_an_exception_is_a_function_error_with_its_traceback_in_the_logs(gh, pyt
     with gh.client("h2") as c:
         r = c.get(f"/{python_fn}/call/boom")
         body = assert_problem(r, 502, "function-failed")
-        assert "ValueError: no such order" in body["detail"]
-        run = gh.finished_run(python_fn, r.headers["x-gatehouse-run-id"])
+        # The exception text is the function's and its operators': the run has it, the caller not.
+        assert "no such order" not in body["detail"] and "ValueError" not in body["detail"], body
+        run_id = r.headers["x-gatehouse-run-id"]
+        assert f"gatehouse run get {run_id}" in body["detail"], body
+        run = gh.finished_run(python_fn, run_id)
         assert run["errorType"] == "FunctionError" and "Traceback" in run["logs"] and "no such order" in run["logs"], run
+        assert "ValueError: no such order" in run["error"], run
         check(c.get(f"/{python_fn}/call"), 200)
 
 
@@ -216,8 +220,11 @@ def test_a_function_without_code_is_503_and_says_why(gh):
     route = {"name": "rt", "function": "fn", "paths": ["/call"], "auth": {"mode": "none"}}
     gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", route))
     with gh.client("h2") as c:
-        body = assert_problem(c.get(f"/{org}/call"), 503, "function-not-ready")
-    assert "no code uploaded" in body["detail"]
+        r = c.get(f"/{org}/call")
+    body = assert_problem(r, 503, "function-not-ready")
+    assert "gatehouse run get" in body["detail"], body
+    # why is for the function's operators: the run and the function's status say it
+    assert "no code uploaded" in gh.finished_run(org, r.headers["x-gatehouse-run-id"])["error"]
 
 
 def test_a_missing_handler_is_a_build_error_naming_the_file(gh):

@@ -116,8 +116,10 @@ def test_module_failures_are_function_errors(gh, body, fragment):
     org, fn = deploy(gh, module("no-colon\n\nbody", body), memory_pages=4)
     assert fn["status"]["state"] == "ready", fn
     with gh.client("h2") as c:
-        problem = assert_problem(c.get(f"/{org}/call"), 502, "function-failed")
-    assert fragment in problem["detail"], problem
+        r = c.get(f"/{org}/call")
+    problem = assert_problem(r, 502, "function-failed")
+    assert fragment not in problem["detail"], problem
+    assert fragment in gh.finished_run(org, r.headers["x-gatehouse-run-id"])["error"]
 
 
 def test_memory_within_the_limit_can_grow(gh):

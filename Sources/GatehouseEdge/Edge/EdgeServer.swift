@@ -211,7 +211,11 @@ enum EdgePipeline {
         // The drain handler sits before the management handler so the shutdown event stops there;
         // the management handler still closes connections idle for 5 minutes.
         let coalescing = FlushCoalescingHandler()
-        try sync.addHandler(coalescing, position: position)
+        // Before NIO's handler: a large first request waits for the client's SETTINGS ACK, so it
+        // is judged by the limits announced above rather than NIO's pre-ACK default.
+        let gate = SettingsAckGateHandler()
+        try sync.addHandler(gate, position: position)
+        try sync.addHandler(coalescing, position: .after(gate))
         try sync.addHandler(http2, position: .after(coalescing))
         try sync.addHandler(deferral, position: .after(http2))
         try sync.addHandler(management, position: .after(deferral))
