@@ -328,3 +328,49 @@ def test_anonymous_callers_see_no_errno_text(shared_gatehouse, closed_port, tran
         assert leak not in doc["detail"], doc
     assert doc["requestId"] == r.headers["x-request-id"]
     assert "Connection refused" in gh.log_text() or "connection refused" in gh.log_text().lower()
+
+
+# --- the first request on a new HTTP/2 connection ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded(shared_gatehouse: Gatehouse, logged: Upstream) -> str:
+    """An org with a jwt route (any bearer is checked) beside the public one."""
+    gh = shared_gatehouse
+    org = gh.create_org(uniq("big"))
+    gh.create_function(org, "fn", logged.url)
+    gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", {
+        "name": "jwt", "function": "fn", "paths": ["/jwt"], "auth": {"mode": "jwt"},
+    }))
+    gh.create_route(org, "pub", "fn", ["/pub"])
+    logged.requests()
+    return org
+
+
+@pytest.mark.parametrize("transport", H2)
+def test_a_large_bearer_on_the_first_request_is_judged_like_any_other(shared_gatehouse, guarded, transport):
+    """Before the client ACKs SETTINGS, NIO's 16 KiB header-list default applied: a 20 KiB token
+    was a connection error. Now it is a 401 like on any later request."""
+    token = "eyJhbGciOiJSUzI1NiJ9." + "A" * 20 * 1024 + ".sig"
+    r = send(shared_gatehouse, transport, "GET", f"/{guarded}/jwt", headers=[("authorization", f"Bearer {token}")])
+    assert_problem(r, 401)
+
+
+@pytest.mark.parametrize("transport", H2)
+def test_a_large_cookie_on_the_first_request_reaches_the_function(shared_gatehouse, guarded, logged, transport):
+    cookie = "big=" + "c" * 24 * 1024
+    r = send(shared_gatehouse, transport, "GET", f"/{guarded}/pub", headers=[("cookie", cookie)])
+    assert r.status_code == 200 and r.json()["headers"]["cookie"] == cookie, r.status_code
+    assert len(logged.requests()) == 1
+
+
+def test_curl_sends_a_large_first_request_over_h2(shared_gatehouse, guarded):
+    import subprocess
+    from harness import require_tool
+    curl = require_tool("curl")
+    gh = shared_gatehouse
+    out = subprocess.run(
+        [curl, "-sS", "--http2", "--cacert", str(gh.ca), "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
+         "-H", "Cookie: big=" + "c" * 24 * 1024, f"{gh.edge_url}/{guarded}/pub"],
+        capture_output=True, text=True, timeout=30)
+    assert out.stdout == "200 2", (out.stdout, out.stderr)
