@@ -543,6 +543,7 @@ def discovery_document(p: Provider) -> dict:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": p.keys.algs,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
         "end_session_endpoint": f"{base}/logout",
         "authorization_response_iss_parameter_supported": p.response_iss,
         "code_challenge_methods_supported": ["S256"],
