@@ -293,3 +293,18 @@ def test_two_providers_on_one_issuer_each_get_their_own_tokens(gh, oidc_provider
         r = assert_problem(edge.get(f"/{org}/any", headers=other), 401)
         assert "audience" in r["detail"], r
     assert "is already trusted through provider" not in gh.log_text()
+
+
+def test_the_cli_sets_the_auth_method(gh, idp, tmp_path):
+    cli = gh.cli(tmp_path)
+    org = gh.create_org(uniq("interop-cli"))
+    created = json.loads(cli("identity-provider", "create", "corp", "--org", org, "--type", "oidc",
+                             "--issuer", idp.issuer, "--client-id", "pkjwt",
+                             "--token-endpoint-auth-method", "private_key_jwt", "-o", "json").stdout)
+    assert created["oidc"]["tokenEndpointAuthMethod"] == "private_key_jwt", created
+    p = cli("identity-provider", "update", "corp", "--org", org, "--token-endpoint-auth-method", "client_secret_jwt",
+            expect=None)
+    assert p.returncode != 0 and "client_secret_basic, client_secret_post, private_key_jwt" in p.stderr, p.stderr
+    p = cli("identity-provider", "create", "gh", "--org", org, "--type", "github", "--client-id", "x",
+            "--token-endpoint-auth-method", "client_secret_post", expect=None)
+    assert p.returncode != 0 and "--token-endpoint-auth-method" in p.stderr, p.stderr
