@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from harness import assert_problem, check, ssl_context, uniq
+from login_flow import browser, to_callback, with_query
 from identity_peers import pkce_pair
 
 DIRECT_REDIRECT = "https://127.0.0.1:1/direct/callback"  # for tokens fetched by the test itself
@@ -70,36 +71,17 @@ def _provider(gh, org: str, name: str, issuer: str, **oidc) -> None:
     gh.wait_for_revision(written.json()["revision"])
 
 
-def _browser(gh) -> httpx.Client:
-    return httpx.Client(verify=ssl_context(gh.ca), timeout=15, follow_redirects=False)
 
 
-def _to_callback(b: httpx.Client, gh, org: str, provider: str, **params) -> str:
-    r = check(b.get(f"{gh.admin_url}/auth/{org}/{provider}/login", params=params), 303)
-    r = b.get(r.headers["location"])
-    assert r.status_code in (302, 303), (r.status_code, r.text[:500])
-    callback = r.headers["location"]
-    assert callback.startswith(f"{gh.admin_url}/auth/{org}/{provider}/callback?"), callback
-    return callback
 
-
-def _with_query(url: str, **changes: str | None) -> str:
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    for k, v in changes.items():
-        if v is None:
-            query.pop(k, None)
-        else:
-            query[k] = v
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def test_basic_login_groups_only_with_the_groups_scope_and_rfc_9207(gh, canaille):
     org, issuer = canaille["orgs"]["basic"], canaille["issuer"]
     # Canaille's default scopes send no groups: the README says to add `groups`.
     _provider(gh, org, "web", issuer, clientSecret="web-secret")
-    with _browser(gh) as b:
-        callback = _to_callback(b, gh, org, "web")
+    with browser(gh) as b:
+        callback = to_callback(b, gh, org, "web")
         assert parse_qs(urlsplit(callback).query)["iss"] == [issuer], callback
         r = check(b.get(callback), 303)
         assert r.headers["location"] == "/auth/signed-in"
@@ -108,30 +90,30 @@ def test_basic_login_groups_only_with_the_groups_scope_and_rfc_9207(gh, canaille
         assert session["groups"] == [], session
         assert "Signed in as" in check(b.get(f"{gh.admin_url}/auth/signed-in"), 200).text
     _provider(gh, org, "web", issuer, scopes=["openid", "email", "profile", "groups"])
-    with _browser(gh) as b:
-        check(b.get(_to_callback(b, gh, org, "web")), 303)
+    with browser(gh) as b:
+        check(b.get(to_callback(b, gh, org, "web")), 303)
         assert check(b.get(f"{gh.admin_url}/auth/session"), 200).json()["groups"] == ["eng"]
     # The mix-up defence: Canaille promises `iss`, so a callback without it, or with another, fails.
     _provider(gh, org, "mixup", issuer, clientSecret="mixup-secret")
     for iss in (None, "https://evil.example"):
-        with _browser(gh) as b:
-            r = assert_problem(b.get(_with_query(_to_callback(b, gh, org, "mixup"), iss=iss)), 401)
+        with browser(gh) as b:
+            r = assert_problem(b.get(with_query(to_callback(b, gh, org, "mixup"), iss=iss)), 401)
             assert "RFC 9207" in r["detail"], r
 
 
 def test_private_key_jwt_login(gh, canaille):
     org = canaille["orgs"]["pkjwt"]
     _provider(gh, org, "keyed", canaille["issuer"], tokenEndpointAuthMethod="private_key_jwt")
-    with _browser(gh) as b:
-        check(b.get(_to_callback(b, gh, org, "keyed", return_to="/done")), 303)
+    with browser(gh) as b:
+        check(b.get(to_callback(b, gh, org, "keyed", return_to="/done")), 303)
         assert check(b.get(f"{gh.admin_url}/auth/session"), 200).json()["subject"] == "alice"
 
 
 def test_rp_initiated_logout_goes_to_canailles_end_session_endpoint(gh, canaille):
     org, issuer = canaille["orgs"]["basic"], canaille["issuer"]
     _provider(gh, org, "web", issuer, clientSecret="web-secret")
-    with _browser(gh) as b:
-        check(b.get(_to_callback(b, gh, org, "web")), 303)
+    with browser(gh) as b:
+        check(b.get(to_callback(b, gh, org, "web")), 303)
         r = check(b.post(f"{gh.admin_url}/auth/logout", params={"provider_logout": "true"},
                          headers={"Origin": gh.admin_url}), 303)
         target = urlsplit(r.headers["location"])

@@ -8,12 +8,13 @@ RP-Initiated Logout); and where a login without `return_to` lands."""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from harness import assert_problem, check, ssl_context, uniq
+from login_flow import browser, to_callback, with_query
 from identity_peers import OIDC_CONFIG, pkce_pair, start_peer
 
 CALLBACKS = ["https://127.0.0.1:*/auth/*/*/callback"]
@@ -29,17 +30,20 @@ def gh(gatehouse_factory):
     return gatehouse_factory(name="gatehouse-interop")
 
 
+def _provider_peer(tmp_path_factory, label: str, clients: list[dict], **config):
+    doc = {**json.loads(json.dumps(OIDC_CONFIG)), "clients": clients, **config}
+    return start_peer("oidc", tmp_path_factory.mktemp(f"peer-interop-{label}"), doc)
+
+
 @pytest.fixture(scope="module")
 def idp(gh, tmp_path_factory):
     """Clients limited to one method each; `pkjwt` trusts Gatehouse's published JWKS."""
-    config = json.loads(json.dumps(OIDC_CONFIG))
-    config["clients"] = [
+    peer = _provider_peer(tmp_path_factory, "methods", [
         _client("basic-only", ["client_secret_basic"]),
         _client("post-only", ["client_secret_post"]),
         _client("pkjwt", ["private_key_jwt"], jwks_uri=f"{gh.admin_url}/.well-known/jwks.json", jwks_ca=str(gh.ca)),
         _client("either", ["client_secret_basic", "client_secret_post"]),
-    ]
-    peer = start_peer("oidc", tmp_path_factory.mktemp("peer-interop"), config)
+    ])
     yield peer
     peer.close()
 
@@ -47,10 +51,8 @@ def idp(gh, tmp_path_factory):
 @pytest.fixture(scope="module")
 def post_only_idp(tmp_path_factory):
     """A provider whose discovery document offers only client_secret_post."""
-    config = json.loads(json.dumps(OIDC_CONFIG))
-    config["clients"] = [_client("web", ["client_secret_post"])]
-    config["discovery"] = {"token_endpoint_auth_methods_supported": ["client_secret_post"]}
-    peer = start_peer("oidc", tmp_path_factory.mktemp("peer-interop-post"), config)
+    peer = _provider_peer(tmp_path_factory, "post", [_client("web", ["client_secret_post"])],
+                          discovery={"token_endpoint_auth_methods_supported": ["client_secret_post"]})
     yield peer
     peer.close()
 
@@ -58,10 +60,7 @@ def post_only_idp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def iss_idp(tmp_path_factory):
     """A provider that sends RFC 9207 `iss` and says so in discovery."""
-    config = json.loads(json.dumps(OIDC_CONFIG))
-    config["clients"] = [_client("web", ["client_secret_basic"])]
-    config["response_iss"] = True
-    peer = start_peer("oidc", tmp_path_factory.mktemp("peer-interop-iss"), config)
+    peer = _provider_peer(tmp_path_factory, "iss", [_client("web", ["client_secret_basic"])], response_iss=True)
     yield peer
     peer.close()
 
@@ -75,27 +74,11 @@ def _org_with(gh, idp, client_id: str, **oidc) -> str:
     return org
 
 
-def _browser(gh) -> httpx.Client:
-    return httpx.Client(verify=ssl_context(gh.ca), timeout=15, follow_redirects=False)
-
 
 def _to_callback(b: httpx.Client, gh, org: str, **params) -> str:
-    params.setdefault("login_hint", "alice")
-    r = check(b.get(f"{gh.admin_url}/auth/{org}/corp/login", params=params), 303)
-    r = b.get(r.headers["location"])
-    assert r.status_code in (302, 303), r.text[:300]
-    return r.headers["location"]
+    return to_callback(b, gh, org, "corp", **{"login_hint": "alice", **params})
 
 
-def _with_query(url: str, **changes: str | None) -> str:
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    for k, v in changes.items():
-        if v is None:
-            query.pop(k, None)
-        else:
-            query[k] = v
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _login(b: httpx.Client, gh, org: str, **params) -> httpx.Response:
@@ -117,7 +100,7 @@ def test_each_client_authentication_method_signs_in(gh, idp, client_id, setting,
     doc = check(gh.api("GET", f"/v1/orgs/{org}/identity-providers/corp"), 200).json()
     assert doc["oidc"].get("tokenEndpointAuthMethod") == setting, doc
     before = len(idp.requests()["token_auth_methods"])
-    with _browser(gh) as b:
+    with browser(gh) as b:
         r = check(_login(b, gh, org, return_to="/done"), 303)
         assert r.headers["location"] == "/done"
         assert check(b.get(f"{gh.admin_url}/auth/session"), 200).json()["subject"] == "alice"
@@ -126,14 +109,14 @@ def test_each_client_authentication_method_signs_in(gh, idp, client_id, setting,
 
 def test_a_method_the_client_is_not_registered_for_is_refused_by_the_provider(gh, idp):
     org = _org_with(gh, idp, "basic-only", tokenEndpointAuthMethod="client_secret_post")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         r = assert_problem(_login(b, gh, org), 401)
         assert "invalid_client" in r["detail"], r
 
 
 def test_discovery_offering_only_post_is_followed(gh, post_only_idp):
     org = _org_with(gh, post_only_idp, "web")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         check(_login(b, gh, org), 303)
     assert post_only_idp.requests()["token_auth_methods"][-1:] == ["client_secret_post"]
 
@@ -152,23 +135,23 @@ def test_the_auth_method_setting_is_validated(gh, idp):
 
 def test_a_callback_iss_of_another_issuer_is_refused(gh, idp):
     org = _org_with(gh, idp, "either")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         callback = _to_callback(b, gh, org)
-        r = assert_problem(b.get(_with_query(callback, iss="https://evil.example")), 401)
+        r = assert_problem(b.get(with_query(callback, iss="https://evil.example")), 401)
         assert "RFC 9207" in r["detail"], r
-    with _browser(gh) as b:
+    with browser(gh) as b:
         callback = _to_callback(b, gh, org)
-        check(b.get(_with_query(callback, iss=idp.issuer)), 303)
+        check(b.get(with_query(callback, iss=idp.issuer)), 303)
 
 
 def test_a_provider_that_promises_iss_must_send_it(gh, iss_idp):
     org = _org_with(gh, iss_idp, "web")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         callback = _to_callback(b, gh, org)
         assert parse_qs(urlsplit(callback).query)["iss"] == [iss_idp.issuer], callback
         check(b.get(callback), 303)
-    with _browser(gh) as b:
-        stripped = _with_query(_to_callback(b, gh, org), iss=None)
+    with browser(gh) as b:
+        stripped = with_query(_to_callback(b, gh, org), iss=None)
         r = assert_problem(b.get(stripped), 401)
         assert "has no 'iss'" in r["detail"], r
 
@@ -178,7 +161,7 @@ def test_a_provider_that_promises_iss_must_send_it(gh, iss_idp):
 
 def test_a_login_without_return_to_lands_on_the_signed_in_page(gh, idp):
     org = _org_with(gh, idp, "either")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         r = check(_login(b, gh, org), 303)
         assert r.headers["location"] == "/auth/signed-in"
         page = check(b.get(f"{gh.admin_url}/auth/signed-in"), 200)
@@ -199,7 +182,7 @@ def test_logout_ends_the_tokens_minted_from_the_session(gh, idp, upstream):
     gh.served(gh.api("POST", f"/v1/orgs/{org}/routes", {
         "name": "api", "function": "fn", "paths": ["/api"], "auth": {"accept": ["jwt"], "providers": ["gatehouse"]}}))
     gh.bind(org, "developer", "user:alice@example.com")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         check(_login(b, gh, org), 303)
         token = check(b.get(f"{gh.admin_url}/auth/session", headers={"X-Gatehouse-Token-Request": "1"}), 200).json()["accessToken"]
         bearer = {"Authorization": f"Bearer {token}"}
@@ -217,7 +200,7 @@ def test_logout_ends_the_tokens_minted_from_the_session(gh, idp, upstream):
 
 def test_logout_can_end_the_provider_session_too(gh, idp):
     org = _org_with(gh, idp, "either")
-    with _browser(gh) as b:
+    with browser(gh) as b:
         check(_login(b, gh, org), 303)
         r = check(b.post(f"{gh.admin_url}/auth/logout", params={"provider_logout": "true", "return_to": "/bye"},
                          headers={"Origin": gh.admin_url}), 303)
