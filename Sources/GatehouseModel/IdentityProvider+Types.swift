@@ -19,10 +19,12 @@ extension IdentityProvider {
         /// Requested at login; absent means `openid email profile`. Must include `openid`.
         public var scopes: [String]?
         public var claims: Claims?
+        /// How the code exchange authenticates; see `TokenEndpointAuthMethod`.
+        public var tokenEndpointAuthMethod: TokenEndpointAuthMethod?
 
         public init(
             issuer: String, clientId: String, clientSecret: String? = nil, audiences: [String]? = nil,
-            scopes: [String]? = nil, claims: Claims? = nil
+            scopes: [String]? = nil, claims: Claims? = nil, tokenEndpointAuthMethod: TokenEndpointAuthMethod? = nil
         ) {
             self.issuer = issuer
             self.clientId = clientId
@@ -30,6 +32,7 @@ extension IdentityProvider {
             self.audiences = audiences
             self.scopes = scopes
             self.claims = claims
+            self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         }
 
         public var effectiveAudiences: [String] { audiences ?? [clientId] }
@@ -65,11 +68,15 @@ extension IdentityProvider {
         public var audiences: [String]?
         public var scopes: [String]?
         public var claims: AzureClaims?
+        /// How the code exchange authenticates; Microsoft recommends `private_key_jwt`.
+        public var tokenEndpointAuthMethod: TokenEndpointAuthMethod?
 
         public init(
             tenant: String, clientId: String, clientSecret: String? = nil, baseUrl: String? = nil,
-            graphBaseUrl: String? = nil, audiences: [String]? = nil, scopes: [String]? = nil, claims: AzureClaims? = nil
+            graphBaseUrl: String? = nil, audiences: [String]? = nil, scopes: [String]? = nil, claims: AzureClaims? = nil,
+            tokenEndpointAuthMethod: TokenEndpointAuthMethod? = nil
         ) {
+            self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
             self.tenant = tenant
             self.clientId = clientId
             self.clientSecret = clientSecret

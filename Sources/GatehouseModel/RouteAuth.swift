@@ -30,6 +30,11 @@ extension Route {
         /// `true`: beyond authenticating, the caller must be granted `functions:invoke` by the
         /// org's policies (a role with it bound to one of the caller's subjects).
         public var requireInvokePermission: Bool?
+        /// For `jwt`: `true` also accepts OpenID Connect ID tokens as bearer tokens. Absent or
+        /// `false`: a token that reads as an ID token (a `nonce`, `at_hash`, `c_hash` or `s_hash`
+        /// claim, or `azp` without `scope`) is refused, because an ID token says who signed in
+        /// to a client, not what its holder may call.
+        public var acceptIdTokens: Bool?
 
         public enum Method: String, Codable, Sendable, CaseIterable {
             /// No authentication: anyone may call. (Not `none`, which `Optional` already has.)
@@ -56,8 +61,10 @@ extension Route {
 
         public init(
             accept: [Method], providers: [String]? = nil, audiences: [String]? = nil, scopes: [String]? = nil,
-            groups: [String]? = nil, apiKeyHeader: String? = nil, requireInvokePermission: Bool? = nil
+            groups: [String]? = nil, apiKeyHeader: String? = nil, requireInvokePermission: Bool? = nil,
+            acceptIdTokens: Bool? = nil
         ) {
+            self.acceptIdTokens = acceptIdTokens
             self.accept = accept
             self.providers = providers
             self.audiences = audiences
@@ -130,6 +137,9 @@ extension Route {
                 try onlyFor(
                     "requireInvokePermission", [.jwt, .session, .apiKey],
                     "asks the org's policies about the caller, so it needs an authenticated one")
+            }
+            if acceptIdTokens == true {
+                try onlyFor("acceptIdTokens", [.jwt], "lets ID tokens in as bearer tokens, so it needs 'jwt'")
             }
             if let apiKeyHeader {
                 try onlyFor("apiKeyHeader", [.apiKey], "names where API keys are sent, so it needs 'api-key'")

@@ -53,6 +53,11 @@ enum IdentityProviderCommands: ResourceCommandKind {
             help: "oidc, azure-ad: which claim holds subject, email, groups (or roles, azure-ad), as name=claim; repeat.")
         var claims: [String] = []
 
+        @Option(
+            name: .customLong("token-endpoint-auth-method"),
+            help: "oidc, azure-ad: client_secret_basic, client_secret_post or private_key_jwt (default: basic when the provider allows it, else post).")
+        var tokenEndpointAuthMethod: String?
+
         @Option(name: .customLong("web-url"), help: "github: where users sign in (default: derived from --base-url).")
         var webUrl: String?
 
@@ -71,8 +76,17 @@ enum IdentityProviderCommands: ResourceCommandKind {
         var isEmpty: Bool {
             type == nil && clientId == nil && clientSecretFile == nil && !clientSecretStdin && !clearClientSecret
                 && issuer == nil && tenant == nil && baseUrl == nil && graphBaseUrl == nil && audiences.isEmpty
-                && scopes.isEmpty && claims.isEmpty && webUrl == nil && allowedOrganizations.isEmpty
+                && scopes.isEmpty && claims.isEmpty && tokenEndpointAuthMethod == nil && webUrl == nil && allowedOrganizations.isEmpty
                 && allowedTeams.isEmpty && acceptBearerTokens == nil && tokenCacheSeconds == nil
+        }
+
+        func authMethod() throws -> IdentityProvider.TokenEndpointAuthMethod? {
+            guard let tokenEndpointAuthMethod else { return nil }
+            guard let parsed = IdentityProvider.TokenEndpointAuthMethod(rawValue: tokenEndpointAuthMethod) else {
+                let known = IdentityProvider.TokenEndpointAuthMethod.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("--token-endpoint-auth-method must be one of \(known)")
+            }
+            return parsed
         }
 
         func providerType() throws -> IdentityProvider.ProviderType? {
@@ -93,6 +107,7 @@ enum IdentityProviderCommands: ResourceCommandKind {
                 ("--audience", !audiences.isEmpty, [.oidc, .azureAD]),
                 ("--scope", !scopes.isEmpty, [.oidc, .azureAD]),
                 ("--claim", !claims.isEmpty, [.oidc, .azureAD]),
+                ("--token-endpoint-auth-method", tokenEndpointAuthMethod != nil, [.oidc, .azureAD]),
                 ("--web-url", webUrl != nil, [.github]),
                 ("--allowed-org", !allowedOrganizations.isEmpty, [.github]),
                 ("--allowed-team", !allowedTeams.isEmpty, [.github]),
@@ -202,6 +217,7 @@ enum IdentityProviderCommands: ResourceCommandKind {
     /// Sets what the options give on the provider's block, leaving the rest as it is.
     private static func apply(_ fields: Fields, to provider: inout IdentityProvider) throws {
         let claims = try fields.claimMappings(for: provider.type)
+        let authMethod = try fields.authMethod()
         switch provider.type {
         case .oidc:
             guard var block = provider.oidc else { return }
@@ -210,6 +226,7 @@ enum IdentityProviderCommands: ResourceCommandKind {
             if !fields.audiences.isEmpty { block.audiences = fields.audiences }
             if !fields.scopes.isEmpty { block.scopes = fields.scopes }
             if !claims.isEmpty { block.claims = mapped(claims, onto: block.claims) }
+            if let authMethod { block.tokenEndpointAuthMethod = authMethod }
             provider.oidc = block
         case .azureAD:
             guard var block = provider.azureAd else { return }
@@ -217,6 +234,7 @@ enum IdentityProviderCommands: ResourceCommandKind {
             if let tenant = fields.tenant { block.tenant = tenant }
             if let baseUrl = fields.baseUrl { block.baseUrl = baseUrl }
             if let graphBaseUrl = fields.graphBaseUrl { block.graphBaseUrl = graphBaseUrl }
+            if let authMethod { block.tokenEndpointAuthMethod = authMethod }
             if !fields.audiences.isEmpty { block.audiences = fields.audiences }
             if !fields.scopes.isEmpty { block.scopes = fields.scopes }
             if !claims.isEmpty {

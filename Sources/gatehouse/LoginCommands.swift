@@ -37,9 +37,32 @@ struct LoginCommand: AsyncParsableCommand {
             return file
         }
         Console.error("Signed in to org '\(org)' at \(settings.server.absoluteString); the tokens are in \(store.path).")
+        Console.error(Self.carried(by: login.accessToken))
         if file.token != nil {
             Console.error("note: the config file's `token` takes precedence over this login; remove it to use the login.")
         }
+    }
+
+    /// Who the login says the user is and which groups it carried (read from the access token
+    /// Gatehouse just issued, for display only): a provider that sends no groups without its
+    /// `groups` scope is spotted here rather than at a route's group requirement.
+    static func carried(by accessToken: String) -> String {
+        let segments = accessToken.split(separator: ".")
+        guard segments.count == 3, let claims = decodedPayload(String(segments[1])) else { return "" }
+        let subject = claims["sub"] as? String ?? "?"
+        let email = (claims["email"] as? String).map { " (\($0))" } ?? ""
+        let groups = (claims["groups"] as? [String]) ?? []
+        guard !groups.isEmpty else {
+            return "As \(subject)\(email), in no groups: the provider sent none (some send groups only with a 'groups' scope; see the README's identity providers)."
+        }
+        return "As \(subject)\(email), in groups: \(groups.joined(separator: ", "))."
+    }
+
+    private static func decodedPayload(_ segment: String) -> [String: Any]? {
+        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     static func instructions(for code: DeviceCode, org: String) -> String {

@@ -223,6 +223,10 @@ class OIDCProvider(Peer):
     def fetches(self) -> dict:
         return self.hook("GET", "/_test/fetches")
 
+    def requests(self) -> dict:
+        """`{"token_auth_methods": [...], "logouts": [...]}`: how token requests authenticated."""
+        return self.hook("GET", "/_test/requests")
+
     def mint(self, claims: dict | None = None, header: dict | None = None, *, key: str = "current",
              alg: str = "RS256", tamper: str | None = None, embed_jwk: bool = False) -> str:
         """A token from `POST /_test/mint` (see oidc_provider.mint)."""

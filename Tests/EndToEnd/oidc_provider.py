@@ -10,7 +10,8 @@ When it accepts connections it prints one JSON line on stdout, `{"issuer": "http
 "base_url": ..., "jwks_uri": ..., ...}`; the access log (method, path, status) goes to stderr.
 
 Endpoints: `/.well-known/openid-configuration`, `/jwks` (`Cache-Control: public, max-age=N`),
-`/authorize`, `/token`, `/userinfo`. Login is non-interactive for tests: `/authorize?...&
+`/authorize`, `/token`, `/userinfo`, `/logout` (RP-Initiated Logout: redirects to
+`post_logout_redirect_uri`). Login is non-interactive for tests: `/authorize?...&
 login_hint=alice` approves at once as alice; without a known `login_hint` it shows a small HTML
 form (POST `login=NAME`, or `action=deny` for `access_denied`). PKCE with S256 is required of every
 client. A redirect URI pattern may use `*` for one port or path segment
@@ -24,7 +25,11 @@ client_credentials, the client id).
 Config file (JSON): `{"users": [{"username", "email", "groups", "name", "groups_overage",
 "graph_token"}], "clients":
 [{"client_id", "client_secret", "redirect_uris": [patterns], "audience", "scope",
-"grant_types", "id_token_signed_response_alg"}]}`. Signing keys live in `<state-dir>/keys.json`,
+"grant_types", "id_token_signed_response_alg", "token_endpoint_auth_methods" (default
+client_secret_basic and client_secret_post; `private_key_jwt` verifies RFC 7523 assertions
+against the client's "jwks" or "jwks_uri", fetched trusting "jwks_ca" if given)}],
+"discovery": {member: value or null to remove}, "response_iss": true (RFC 9207: `iss` in every
+authorization response, and discovery says so)}`. Signing keys live in `<state-dir>/keys.json`,
 so a restarted provider keeps them.
 
 Test hooks (`--enable-test-hooks` only):
@@ -55,6 +60,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import OpenIDCode, UserInfo, UserInfoEndpoint
@@ -68,7 +74,8 @@ from joserfc.jws import JWSRegistry
 from peer_http import announce_and_serve, base_parser, bind, load_json
 
 SCOPES = ["openid", "email", "profile", "groups"]
-AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+AUTH_METHODS = SECRET_AUTH_METHODS + ["private_key_jwt"]
 GRANT_TYPES = ["authorization_code", "client_credentials", "refresh_token"]
 CODE_TTL = 600  # RFC 6749 4.1.2: at most 10 minutes
 
@@ -107,6 +114,10 @@ class Client(ClientMixin):
     scope: str = " ".join(SCOPES)
     grant_types: list[str] = field(default_factory=lambda: list(GRANT_TYPES))
     id_token_signed_response_alg: str = "RS256"
+    token_endpoint_auth_methods: list[str] = field(default_factory=lambda: list(SECRET_AUTH_METHODS))
+    jwks: dict | None = None
+    jwks_uri: str | None = None
+    jwks_ca: str | None = None
     client_metadata: dict = field(default_factory=dict)  # read by Authlib's UserInfoEndpoint
 
     def get_client_id(self):
@@ -129,7 +140,7 @@ class Client(ClientMixin):
         return hmac.compare_digest(self.client_secret.encode(), client_secret.encode())
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method in AUTH_METHODS
+        return method in self.token_endpoint_auth_methods
 
     def check_response_type(self, response_type):
         return response_type == "code"
@@ -313,11 +324,15 @@ class Provider:
                  keys: KeyRing, token_ttl: int, jwks_max_age: int):
         self.issuer, self.users, self.clients, self.keys = issuer, users, clients, keys
         self.token_ttl, self.jwks_max_age = token_ttl, jwks_max_age
+        self.response_iss = False
         self.lock = threading.Lock()
         self.codes: dict[str, AuthCode] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.nonces: set[tuple[str, str]] = set()
         self.fetches = {"jwks": 0, "discovery": 0}
+        self.assertion_ids: set[str] = set()
+        self.token_auth_methods: list[str] = []  # how each successful token request authenticated
+        self.logouts: list[dict] = []
 
     def default_audience(self):
         first = next(iter(self.clients.values()), None)
@@ -381,6 +396,34 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token):
         refresh_token.revoked = True
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """`private_key_jwt` (RFC 7523 §2.2): an assertion signed with the client's own key, checked
+    against the JWKS the client registered; each `jti` works once."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, provider: Provider):
+        super().__init__(validate_jti=True)
+        self.provider = provider
+
+    def get_audiences(self):
+        return [f"{self.provider.issuer}/token", self.provider.issuer]
+
+    def validate_jti(self, claims, jti):
+        with self.provider.lock:
+            if jti in self.provider.assertion_ids:
+                return False
+            self.provider.assertion_ids.add(jti)
+            return True
+
+    def resolve_client_public_key(self, client):
+        if client.jwks:
+            return KeySet.import_key_set(client.jwks)
+        import httpx
+        document = httpx.get(client.jwks_uri, verify=client.jwks_ca or True, timeout=10).json()
+        return KeySet.import_key_set(document)
 
 
 class RequireS256(CodeChallenge):
@@ -500,6 +543,9 @@ def discovery_document(p: Provider) -> dict:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": p.keys.algs,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
+        "end_session_endpoint": f"{base}/logout",
+        "authorization_response_iss_parameter_supported": p.response_iss,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name",
                              "preferred_username", "email", "email_verified", "groups"],
@@ -583,8 +629,9 @@ def mint(p: Provider, body: dict) -> tuple[dict, int]:
     return {"token": token, "header": header, "claims": claims}, 200
 
 
-def create_app(app: Flask, p: Provider, test_hooks: bool) -> None:
+def create_app(app: Flask, p: Provider, test_hooks: bool, discovery_overrides: dict | None = None) -> None:
     server = AuthorizationServer(app, query_client=p.clients.get, save_token=p.save_token)
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(p))
     server.provider = p
     server.register_token_generator("default", AccessTokens(p))
     server.register_grant(CodeGrant, [RequireS256(), IDTokens(p)])
@@ -596,6 +643,7 @@ def create_app(app: Flask, p: Provider, test_hooks: bool) -> None:
 
     metadata = discovery_document(p)
     OpenIDProviderMetadata(metadata).validate()  # Authlib checks the document against the spec
+    metadata = _merge(metadata, discovery_overrides)
     cache = {"Cache-Control": f"public, max-age={p.jwks_max_age}"}
 
     @app.get("/.well-known/openid-configuration")
@@ -622,11 +670,31 @@ def create_app(app: Flask, p: Provider, test_hooks: bool) -> None:
             return server.create_authorization_response(grant_user=None, grant=grant)
         if user is None:
             return login_form(p, f"unknown user {login!r}" if request.method == "POST" else "")
-        return server.create_authorization_response(grant_user=user, grant=grant)
+        response = server.create_authorization_response(grant_user=user, grant=grant)
+        if p.response_iss and "location" in response.headers:
+            location = response.headers["location"]
+            response.headers["location"] = location + ("&" if "?" in location else "?") + urlencode({"iss": p.issuer})
+        return response
 
     @app.post("/token")
     def token():
-        return server.create_token_response()
+        response = server.create_token_response()
+        if response.status_code == 200:
+            method = ("client_secret_basic" if request.headers.get("Authorization", "").startswith("Basic ")
+                      else "private_key_jwt" if request.form.get("client_assertion")
+                      else "client_secret_post" if request.form.get("client_secret") else "none")
+            with p.lock:
+                p.token_auth_methods.append(method)
+        return response
+
+    @app.get("/logout")
+    def logout():
+        target = request.args.get("post_logout_redirect_uri", "")
+        with p.lock:
+            p.logouts.append({"client_id": request.args.get("client_id"), "post_logout_redirect_uri": target})
+        if target:
+            return Response("", 302, {"Location": target})
+        return Response("signed out", 200, {"Content-Type": "text/plain"})
 
     @app.route("/userinfo", methods=["GET", "POST"])
     def userinfo():
@@ -649,6 +717,12 @@ def create_app(app: Flask, p: Provider, test_hooks: bool) -> None:
     def fetches():
         with p.lock:
             return jsonify(dict(p.fetches))
+
+    @app.get("/_test/requests")
+    def requests_seen():
+        """How token requests authenticated (in order) and which logouts came in."""
+        with p.lock:
+            return jsonify({"token_auth_methods": list(p.token_auth_methods), "logouts": list(p.logouts)})
 
     @app.post("/_test/mint")
     def mint_view():
@@ -702,7 +776,8 @@ def main() -> None:
         base += prefix
     provider = Provider(base, {u.username: u for u in users}, {c.client_id: c for c in clients},
                         keys, args.token_ttl, args.jwks_max_age)
-    create_app(app, provider, args.enable_test_hooks)
+    provider.response_iss = bool(config.get("response_iss"))
+    create_app(app, provider, args.enable_test_hooks, config.get("discovery"))
     announce_and_serve(server, {
         "issuer": base, "base_url": base, "jwks_uri": f"{base}/jwks",
         "discovery_url": f"{base}/.well-known/openid-configuration", "pid": os.getpid(),

@@ -78,6 +78,8 @@ def test_login_then_admin_commands_with_the_stored_token_then_logout(gh, idp, ho
     other = gh.create_org(uniq("other"))
     out = login(gh, home, org)
     assert f"{gh.admin_url}/auth/device" in out and re.search(r"enter the code [B-Z]{4}-[B-Z]{4}", out), out
+    # The output says whom the login names and which groups it carried (issue 14, point 7).
+    assert "As alice (alice@example.com), in groups: eng, ops." in out, out
 
     path = home / ".config/gatehouse/config.yaml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -90,7 +90,9 @@ def test_discovery_and_jwks(oidc_provider):
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert set(doc["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
-    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+    assert doc["end_session_endpoint"] == oidc_provider.issuer + "/logout"
+    assert doc["authorization_response_iss_parameter_supported"] is False
 
     resp = oidc_provider.http.get("/jwks")
     assert resp.status_code == 200

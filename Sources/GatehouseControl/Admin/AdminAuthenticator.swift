@@ -18,11 +18,14 @@ final class AdminAuthenticator: Sendable {
     private let adminToken: AdminTokenVerifier
     private let store: any Store
     private let issuer: IssuerSlot
+    /// Where tokens minted from a login session (`sid`) find it still live.
+    private let sessions: SessionDirectory?
     private let keyOrgs: APIKeyOrgIndex
     /// Built on first use, once the issuer runs; rebuilt if another issuer is installed.
     private let tokens = NIOLockedValueBox<(issuer: ObjectIdentifier, verifier: TokenVerifier)?>(nil)
 
-    init(adminToken: AdminTokenVerifier, store: any Store, issuer: IssuerSlot) {
+    init(adminToken: AdminTokenVerifier, store: any Store, issuer: IssuerSlot, sessions: SessionDirectory?) {
+        self.sessions = sessions
         self.adminToken = adminToken
         self.store = store
         self.issuer = issuer
@@ -42,7 +45,7 @@ final class AdminAuthenticator: Sendable {
         case .failure(let error):
             throw ChallengedProblem.invalidToken("the bearer token is not valid: \(error.description)")
         case .success(let token):
-            switch GatehouseTokenPrincipal.principal(of: token) {
+            switch GatehouseTokenPrincipal.principal(of: token, sessions: sessions, now: now) {
             case .failure(let refusal): throw ChallengedProblem.invalidToken("the bearer token is not valid: \(refusal)")
             case .success(let principal): return principal
             }

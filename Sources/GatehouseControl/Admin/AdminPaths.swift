@@ -10,7 +10,7 @@ enum AdminPaths {
         case 1 where parts[0] == "healthz": return ["GET"]
         case 2 where parts == ["v1", "openapi.json"]: return ["GET"]
         case 2 where parts == [".well-known", "openid-configuration"] || parts == [".well-known", "jwks.json"]: return ["GET"]
-        case 2 where parts == ["auth", "session"]: return ["GET"]
+        case 2 where parts == ["auth", "session"] || parts == ["auth", "signed-in"]: return ["GET"]
         case 2 where parts == ["auth", "device"]: return ["GET", "POST"]
         case 2 where ["logout", "token", "revoke"].contains(parts[1]) && parts[0] == "auth": return ["POST"]
         case 3 where parts == ["auth", "device", "code"]: return ["POST"]

@@ -53,7 +53,8 @@ enum AdminRouter {
         router.middlewares.add(
             AdminAuthMiddleware(
                 authenticator: AdminAuthenticator(
-                    adminToken: dependencies.verifier, store: dependencies.store, issuer: dependencies.issuer),
+                    adminToken: dependencies.verifier, store: dependencies.store, issuer: dependencies.issuer,
+                    sessions: dependencies.auth?.sessions.directory),
                 authorizer: authorizer))
         let store = dependencies.store
         SigningKeyRoutes.register(on: router, issuer: dependencies.issuer)

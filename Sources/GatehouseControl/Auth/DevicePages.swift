@@ -63,7 +63,8 @@ enum DevicePages {
                 """)
     }
 
-    private static func page(title: String, body: String) -> Response {
+    /// `formAction`: where the page's forms may lead (CSP `form-action`, redirects included).
+    static func page(title: String, body: String, formAction: String = "'self'") -> Response {
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(title) – Gatehouse</title>
@@ -74,7 +75,7 @@ enum DevicePages {
             status: .ok,
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy: "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+                .contentSecurityPolicy: "default-src 'none'; form-action \(formAction); frame-ancestors 'none'",
                 HTTPField.Name("X-Frame-Options")!: "DENY",
             ],
             body: .init(byteBuffer: ByteBuffer(string: html)))

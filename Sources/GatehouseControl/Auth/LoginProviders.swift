@@ -12,9 +12,12 @@ final class LoginProviders: Sendable {
     private let store: any Store
     private let sealer: SecretSealer
     private let client: HTTPClient
+    /// Signs `private_key_jwt` client assertions with Gatehouse's current key.
+    private let issuer: IssuerSlot
     private let built = NIOLockedValueBox<[ResourceKey: (revision: Int64, provider: any LoginProvider)]>([:])
 
-    init(store: any Store, sealer: SecretSealer, client: HTTPClient) {
+    init(store: any Store, sealer: SecretSealer, client: HTTPClient, issuer: IssuerSlot) {
+        self.issuer = issuer
         self.store = store
         self.sealer = sealer
         self.client = client
@@ -35,11 +38,20 @@ final class LoginProviders: Sendable {
         } ?? nil
         let provider: any LoginProvider
         do throws(LoginError) {
-            provider = try LoginProviderFactory.make(stored, clientSecret: secret, client: client)
+            provider = try LoginProviderFactory.make(stored, clientSecret: secret, client: client, assertionSigner: issuer)
         } catch {
             throw Problem.badGateway(error.description)
         }
         built.withLockedValue { $0[key] = (document.revision, provider) }
         return provider
+    }
+}
+
+/// The issuer as it runs at signing time: a provider built before the issuer started still signs
+/// with the current key once it has.
+extension IssuerSlot: ClientAssertionSigning {
+    func clientAssertion(clientID: String, audience: String, now: Date) throws(TokenIssuerError) -> String {
+        guard let current else { throw .signingFailed }
+        return try current.clientAssertion(clientID: clientID, audience: audience, now: now)
     }
 }

@@ -6,7 +6,8 @@ import Hummingbird
 /// Browser login through an org's identity provider:
 ///
 ///     GET /auth/{org}/{provider}/login?return_to=...   → 303 to the provider
-///     GET /auth/{org}/{provider}/callback?code&state   → session cookie, 303 to return_to
+///     GET /auth/{org}/{provider}/callback?code&state[&iss]  → session cookie, 303 to return_to
+///                                                        (without one: the signed-in page)
 ///
 /// `state` names the pending login (single use, ten minutes), which holds the PKCE verifier
 /// and the nonce server-side; the browser-binding cookie proves the callback comes from the
@@ -92,7 +93,8 @@ enum LoginRoutes {
         do throws(LoginError) {
             identity = try await provider.complete(
                 AuthorizationCallback(
-                    code: code, redirectURI: pending.redirectURI, codeVerifier: pending.pkce.verifier, nonce: pending.nonce))
+                    code: code, redirectURI: pending.redirectURI, codeVerifier: pending.pkce.verifier, nonce: pending.nonce,
+                    issuer: query.get("iss")))
         } catch {
             services.logger.notice(
                 "login failed", metadata: ["org": "\(org)", "provider": "\(name)", "reason": "\(error)"])

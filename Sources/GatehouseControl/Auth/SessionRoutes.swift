@@ -7,7 +7,11 @@ import Hummingbird
 /// The signed-in browser's view of its session, and signing out.
 ///
 ///     GET  /auth/session   → who is signed in (+ a Gatehouse access token, see below)
-///     POST /auth/logout    → ends the session server-side, expires the cookie
+///     POST /auth/logout    → ends the session server-side (and the Gatehouse tokens minted
+///                            from it, which name it in `sid`), expires the cookie
+///     POST /auth/logout?provider_logout=true&return_to=...
+///                          → the same, then 303 to the provider's `end_session_endpoint`
+///                            (RP-Initiated Logout), which sends the browser on to return_to
 ///
 /// Logout is POST only: a GET that signs out could be triggered by any page (an <img>), and
 /// the cookie is `SameSite=Lax`, which browsers send on cross-site GETs but not POSTs.
@@ -31,7 +35,11 @@ enum SessionRoutes {
         var accessTokenExpiresAt: Date?
     }
 
+    /// The query parameter asking logout to end the session at the provider too.
+    static let providerLogoutParameter = "provider_logout"
+
     static func register<Context: RequestContext>(on router: Router<Context>, services: AuthServices) {
+        SignedInPage.register(on: router, services: services)
         router.get("/auth/session") { request, _ in try session(request, services: services) }
         router.post("/auth/logout") { request, _ in try await logout(request, services: services) }
     }
@@ -54,7 +62,7 @@ enum SessionRoutes {
                 AccessTokenRequest(
                     subject: session.subject, audiences: [issuer.defaultAudience], org: session.org, groups: session.groups,
                     kind: .user, identityProvider: session.provider, lifetime: lifetime.rounded(.down),
-                    email: session.email),
+                    email: session.email, sessionID: session.recordID),
                 now: now)
             summary.accessToken = token.token
             summary.tokenType = "Bearer"
@@ -73,13 +81,26 @@ enum SessionRoutes {
             }
             target = checked
         }
+        var ended: Session?
         if let cookie = request.sessionCookie, let recordID = services.sessions.directory.recordID(forCookie: cookie) {
-            if let ended = try await services.sessions.end(recordID: recordID) {
+            ended = try await services.sessions.end(recordID: recordID)
+            if let ended {
                 services.logger.info("signed out", metadata: ["org": "\(ended.org)", "provider": "\(ended.provider)"])
             }
         }
         var headers: HTTPFields = [.cacheControl: "no-store"]
         headers.appendCookie(SessionCookie.expiredCookie)
+        if request.uri.queryParameters.get(providerLogoutParameter) == "true", let ended {
+            let issuer = try services.currentIssuer()
+            let back = target ?? SignedInPage.path
+            let absolute = back.hasPrefix("/") ? issuer.issuer + back : back
+            if let provider = try? await services.providers.provider(org: ended.org, name: ended.provider),
+                let endSession = await provider.endSessionURL(postLogoutRedirectURI: absolute)
+            {
+                headers[.location] = endSession
+                return Response(status: .seeOther, headers: headers)
+            }
+        }
         guard let target else { return Response(status: .noContent, headers: headers) }
         headers[.location] = target
         return Response(status: .seeOther, headers: headers)

@@ -95,7 +95,8 @@ public enum GatehouseServer {
         let keySets = KeySetCacheRegistry(
             fetcher: HTTPKeySetFetcher(client: httpClient),
             policy: KeySetRefreshPolicy(minimumInterval: configuration.keyRefreshSeconds), logger: logger)
-        let loginProviders = LoginProviders(store: store, sealer: sealer, client: httpClient)
+        let issuerSlot = IssuerSlot()
+        let loginProviders = LoginProviders(store: store, sealer: sealer, client: httpClient, issuer: issuerSlot)
         let snapshots = SnapshotService(
             store: store, edge: edge, health: health, keys: keySets, sessions: sessionDirectory,
             opaqueTokens: GitHubBearerTokens(providers: loginProviders), roles: roles, codeRoot: functions.codeRoot,
@@ -110,7 +111,6 @@ public enum GatehouseServer {
                 "plain": "\(edgeAddresses.plain.map(ListenersFile.describe) ?? "off")",
             ])
 
-        let issuerSlot = IssuerSlot()
         let sessions = SessionStore(directory: sessionDirectory, records: store)
         try await sessions.load()
         let auth = AuthServices(

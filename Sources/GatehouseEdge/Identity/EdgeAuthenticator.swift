@@ -75,7 +75,7 @@ final class EdgeAuthenticator {
             default:
                 break
             }
-            return decide(result, credential: credential, identity: identity, rules: rules)
+            return decide(result, credential: credential, identity: identity, rules: rules, now: now)
         }
     }
 
@@ -114,7 +114,7 @@ final class EdgeAuthenticator {
         switch outcome {
         case .token(let result):
             if case .success(let token) = result { verified.insert(token, for: credential, now: now) }
-            return decide(result, credential: credential, identity: pending.identity, rules: rules)
+            return decide(result, credential: credential, identity: pending.identity, rules: rules, now: now)
         case .assertion(.failure(let error)):
             return .refused(.invalidToken(error.description))
         case .assertion(.success(let assertion)):
@@ -210,7 +210,8 @@ final class EdgeAuthenticator {
     // MARK: - Deciding
 
     private func decide(
-        _ result: Result<VerifiedToken, TokenError>, credential: TokenDigest, identity: OrgIdentity, rules: RouteAuthRules
+        _ result: Result<VerifiedToken, TokenError>, credential: TokenDigest, identity: OrgIdentity, rules: RouteAuthRules,
+        now: Date
     ) -> EdgeAuthentication {
         let token: VerifiedToken
         switch result {
@@ -218,15 +219,19 @@ final class EdgeAuthenticator {
         case .success(let value): token = value
         }
         // The snapshot may have changed since the verdict was cached: the provider must still be the org's.
-        guard let provider = identity.providers[token.issuer] else {
+        guard let candidates = identity.providers[token.issuer], !candidates.isEmpty else {
             return .refused(.invalidToken("the token's issuer is not trusted by org \(identity.org)"))
         }
-        let wanted = rules.audiences ?? provider.audiences
-        guard token.audiences.contains(where: wanted.contains) else {
+        guard let provider = Self.attribute(token, to: candidates, rules: rules) else {
             return .refused(.invalidToken("the token's audience is not accepted on this route"))
         }
+        if !rules.acceptsIDTokens, token.looksLikeIDToken {
+            return .refused(
+                .invalidToken(
+                    "an ID token is not an access token: send the access token the provider issued (or set auth.acceptIdTokens on the route)"))
+        }
         let principal: Principal
-        switch provider.principal(of: token, org: identity.org) {
+        switch provider.principal(of: token, org: identity.org, sessions: identity.sessions, now: now) {
         case .failure(let refusal): return .refused(refusal)
         case .success(let value): principal = value
         }
@@ -243,6 +248,21 @@ final class EdgeAuthenticator {
                     "the token lists no groups because the user is in too many (Entra ID group overage); sign in through Gatehouse, whose sessions and tokens carry the groups read from Microsoft Graph"))
         }
         return admit(principal, credential: credential, rules: rules)
+    }
+
+    /// The provider a token of an issuer several providers share stands for: the one whose own
+    /// audience it carries (one the route admits first). With the route's own `auth.audiences`,
+    /// the token must carry one of those instead, and falls back to the first provider the
+    /// route admits. nil: the token's audience is not accepted.
+    static func attribute(
+        _ token: VerifiedToken, to candidates: [OrgIdentity.ProviderRule], rules: RouteAuthRules
+    ) -> OrgIdentity.ProviderRule? {
+        let carried = Set(token.audiences)
+        let own = candidates.filter { !$0.audiences.isDisjoint(with: carried) }
+        let preferred = own.first { rules.admits(provider: $0.name) } ?? own.first
+        guard let wanted = rules.audiences else { return preferred }
+        guard !wanted.isDisjoint(with: carried) else { return nil }
+        return preferred ?? candidates.first { rules.admits(provider: $0.name) } ?? candidates.first
     }
 
     /// The route's requirements of an authenticated caller.

@@ -28,8 +28,8 @@ public final class OrgIdentity: Sendable {
     public let org: String
     /// nil: no issuer is trusted (no providers, and Gatehouse's issuer not started yet).
     let verifier: TokenVerifier?
-    /// By exact `iss`.
-    let providers: [String: ProviderRule]
+    /// By exact `iss`: the providers of that issuer, in name order (Gatehouse's own last).
+    let providers: [String: [ProviderRule]]
     let apiKeys: APIKeyVerifier
     /// Registered keys of the org's service accounts, by name.
     let serviceAccounts: [String: [RegisteredPublicKey]]
@@ -51,7 +51,7 @@ public final class OrgIdentity: Sendable {
     }
 
     init(
-        org: String, verifier: TokenVerifier?, providers: [String: ProviderRule], apiKeys: APIKeyVerifier,
+        org: String, verifier: TokenVerifier?, providers: [String: [ProviderRule]], apiKeys: APIKeyVerifier,
         serviceAccounts: [String: [RegisteredPublicKey]], opaqueProviders: [OpaqueTokenProvider],
         opaqueTokens: (any OpaqueTokenChecking)?, sessions: SessionDirectory?, issuer: TokenIssuer?
     ) {
@@ -78,21 +78,14 @@ public final class OrgIdentity: Sendable {
         org: String, providers: [IdentityProvider], apiKeys: [OrgAPIKey], serviceAccounts: [ServiceAccount] = [],
         routeAudiences: Set<String>, environment: EdgeIdentityEnvironment, skipped: inout [String]
     ) {
-        var entries: [TokenVerifier.Entry] = []
         var opaque: [OpaqueTokenProvider] = []
-        var rules: [String: ProviderRule] = [:]
-        func trust(_ issuer: String, _ rule: ProviderRule, keys: (TrustedIssuer) -> KeySetCache) {
-            guard rules[issuer] == nil else {
-                skipped.append("\(rule.name): issuer \(issuer) is already trusted through provider \(rules[issuer]!.name)")
-                return
-            }
-            do {
-                let trusted = try TrustedIssuer(issuer: issuer, audiences: rule.audiences.union(routeAudiences))
-                entries.append(TokenVerifier.Entry(issuer: trusted, keys: keys(trusted)))
-                rules[issuer] = rule
-            } catch {
-                skipped.append("\(rule.name): \(error)")
-            }
+        // Several providers may share an issuer (a web and a CLI client registration, say): the
+        // issuer is trusted once, for the union of their audiences, with their rules in name order.
+        var rules: [String: [ProviderRule]] = [:]
+        var keySources: [String: (TrustedIssuer) -> KeySetCache] = [:]
+        func trust(_ issuer: String, _ rule: ProviderRule, keys: @escaping (TrustedIssuer) -> KeySetCache) {
+            rules[issuer, default: []].append(rule)
+            if keySources[issuer] == nil { keySources[issuer] = keys }
         }
         for provider in providers.sorted(by: { $0.name < $1.name }) {
             switch provider.type {
@@ -130,6 +123,17 @@ public final class OrgIdentity: Sendable {
         if let issuer = environment.issuer {
             let rule = ProviderRule(name: Route.Auth.gatehouseProvider, kind: .gatehouse, audiences: [issuer.defaultAudience])
             trust(issuer.issuer, rule) { environment.registry.cache(for: $0, fetcher: issuer, policy: .inProcess) }
+        }
+        var entries: [TokenVerifier.Entry] = []
+        for (issuer, issuerRules) in rules.sorted(by: { $0.key < $1.key }) {
+            let audiences = issuerRules.reduce(routeAudiences) { $0.union($1.audiences) }
+            do {
+                let trusted = try TrustedIssuer(issuer: issuer, audiences: audiences)
+                entries.append(TokenVerifier.Entry(issuer: trusted, keys: keySources[issuer]!(trusted)))
+            } catch {
+                skipped.append("\(issuerRules.map(\.name).joined(separator: ", ")): \(error)")
+                rules[issuer] = nil
+            }
         }
         var keyEntries: [String: APIKeyVerifier.Entry] = [:]
         for key in apiKeys {

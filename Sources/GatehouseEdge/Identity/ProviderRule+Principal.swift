@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseIdentity
 import GatehouseModel
 
@@ -5,10 +6,12 @@ import GatehouseModel
 /// tokens as Gatehouse wrote them, other providers' through their claim mappings.
 extension OrgIdentity.ProviderRule {
     /// The caller a verified token of this provider stands for, or why it stands for none.
-    func principal(of token: VerifiedToken, org: String) -> Result<Principal, AuthRefusal> {
+    /// `sessions`: where a Gatehouse token minted from a login session (`sid`) must still find
+    /// that session, so signing out ends the token too.
+    func principal(of token: VerifiedToken, org: String, sessions: SessionDirectory?, now: Date) -> Result<Principal, AuthRefusal> {
         switch kind {
         case .gatehouse:
-            switch GatehouseTokenPrincipal.principal(of: token) {
+            switch GatehouseTokenPrincipal.principal(of: token, sessions: sessions, now: now) {
             case .failure(let refusal):
                 return .failure(.invalidToken(refusal.description))
             case .success(var principal):

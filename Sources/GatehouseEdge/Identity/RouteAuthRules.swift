@@ -15,6 +15,8 @@ struct RouteAuthRules: Sendable {
     /// Any one suffices; empty: none required.
     let groups: Set<String>
     let apiKeyHeader: String
+    /// `auth.acceptIdTokens`: OpenID Connect ID tokens count as bearer tokens.
+    let acceptsIDTokens: Bool
 
     static let open = RouteAuthRules(Route.Auth())
 
@@ -29,6 +31,7 @@ struct RouteAuthRules: Sendable {
         scopes = Set(auth.scopes ?? [])
         groups = Set(auth.groups ?? [])
         apiKeyHeader = auth.effectiveAPIKeyHeader
+        acceptsIDTokens = auth.acceptIdTokens == true
     }
 
     /// Whether `provider` may vouch for a caller here. A token Gatehouse issued after a login

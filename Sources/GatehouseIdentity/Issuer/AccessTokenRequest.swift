@@ -19,12 +19,15 @@ public struct AccessTokenRequest: Sendable, Equatable {
     public var email: String?
     /// nil: the issuer's default lifetime.
     public var lifetime: TimeInterval?
+    /// The login session the token is minted from (claim `sid`): it ends with the session.
+    public var sessionID: String?
 
     public init(
         subject: String, audiences: [String], org: String? = nil, groups: [String] = [], scopes: [String] = [],
         clientID: String? = nil, kind: Principal.Kind? = nil, identityProvider: String? = nil,
-        lifetime: TimeInterval? = nil, email: String? = nil
+        lifetime: TimeInterval? = nil, email: String? = nil, sessionID: String? = nil
     ) {
+        self.sessionID = sessionID
         self.subject = subject
         self.audiences = audiences
         self.org = org

@@ -7,19 +7,32 @@ public enum GatehouseTokenPrincipal {
     public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case noOrg
         case kindNotAccepted(String)
+        /// The token was minted from a login session (`sid`) that has ended: signed out.
+        case sessionEnded
 
         public var description: String {
             switch self {
             case .noOrg: "the token names no org"
+            case .sessionEnded: "the login session the token was issued from has ended; sign in again"
             case .kindNotAccepted(let kind): "the token's kind '\(LogSafe.fragment(kind))' is not accepted here"
             }
         }
     }
 
+    /// The claim naming the login session a token was minted from (the session's record id,
+    /// from which no cookie can be made).
+    public static let sessionClaim = "sid"
+
     /// Kinds a Gatehouse access token may carry.
     public static let acceptedKinds: Set<Principal.Kind> = [.user, .serviceAccount]
 
-    public static func principal(of token: VerifiedToken) -> Result<Principal, Refusal> {
+    /// `sessions`: the live login sessions. A token that names one (`sid`, set when
+    /// `/auth/session` minted it) is good only while that session lives, so signing out ends it
+    /// on the edge and the admin API at once; without a directory such a token is refused.
+    public static func principal(of token: VerifiedToken, sessions: SessionDirectory?, now: Date) -> Result<Principal, Refusal> {
+        if let sessionID = token.string(sessionClaim) {
+            guard let sessions, sessions.isLive(recordID: sessionID, now: now) else { return .failure(.sessionEnded) }
+        }
         guard let org = token.string("org"), !org.isEmpty else { return .failure(.noOrg) }
         let kindClaim = token.string("kind") ?? ""
         guard let kind = Principal.Kind(rawValue: kindClaim), acceptedKinds.contains(kind) else {

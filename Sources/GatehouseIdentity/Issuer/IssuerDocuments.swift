@@ -33,6 +33,7 @@ struct AccessTokenClaims: Encodable {
     var kind: String?
     var idp: String?
     var email: String?
+    var sid: String?
     var iat: Int64
     var exp: Int64
     var jti: String

@@ -63,6 +63,7 @@ public final class TokenIssuer: Sendable {
     /// is also the authorization server. A route may ask for others with `auth.audiences`.
     public var defaultAudience: String { endpoints.issuer }
     public var currentKeyID: String { ring.withLockedValue { $0.current.keyID } }
+    var currentKey: SigningKey { ring.withLockedValue { $0.current } }
 
     /// Retired keys are published this long after their retirement.
     var retention: TimeInterval { configuration.maximumTokenLifetime + configuration.clockSkew }
@@ -127,7 +128,7 @@ public final class TokenIssuer: Sendable {
             org: request.org, groups: request.groups.isEmpty ? nil : request.groups,
             scope: request.scopes.isEmpty ? nil : request.scopes.joined(separator: " "),
             client_id: request.clientID, kind: request.kind?.rawValue, idp: request.identityProvider,
-            email: request.email, iat: Int64(issuedAt.timeIntervalSince1970),
+            email: request.email, sid: request.sessionID, iat: Int64(issuedAt.timeIntervalSince1970),
             exp: Int64(expiresAt.timeIntervalSince1970), jti: tokenID)
         let token = try sign(claims, type: "at+jwt", with: key)
         return IssuedAccessToken(token: token, tokenID: tokenID, keyID: key.keyID, issuedAt: issuedAt, expiresAt: expiresAt)
@@ -163,7 +164,7 @@ public final class TokenIssuer: Sendable {
     public static let identityTokenType = "gatehouse-identity+jwt"
 
     /// JWS compact serialization of `claims`, signed ES256 with `key`.
-    private func sign(_ claims: some Encodable, type: String, with key: SigningKey) throws(TokenIssuerError) -> String {
+    func sign(_ claims: some Encodable, type: String, with key: SigningKey) throws(TokenIssuerError) -> String {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -10,6 +10,14 @@ public protocol LoginProvider: Sendable {
     /// Exchanges the code and establishes the user's identity, checking everything the protocol
     /// requires (ID token, nonce, allowed organizations).
     func complete(_ callback: AuthorizationCallback) async throws(LoginError) -> LoginIdentity
+    /// Where the browser ends its session at the provider too (OpenID Connect RP-Initiated
+    /// Logout 1.0), coming back to `postLogoutRedirectURI`; nil when the provider has no
+    /// `end_session_endpoint`.
+    func endSessionURL(postLogoutRedirectURI: String) async -> String?
+}
+
+extension LoginProvider {
+    public func endSessionURL(postLogoutRedirectURI: String) async -> String? { nil }
 }
 
 public struct AuthorizationRequest: Sendable, Equatable {
@@ -34,8 +42,11 @@ public struct AuthorizationCallback: Sendable, Equatable {
     public var redirectURI: String
     public var codeVerifier: String
     public var nonce: String
+    /// The callback's RFC 9207 `iss` parameter, if it had one.
+    public var issuer: String?
 
-    public init(code: String, redirectURI: String, codeVerifier: String, nonce: String) {
+    public init(code: String, redirectURI: String, codeVerifier: String, nonce: String, issuer: String? = nil) {
+        self.issuer = issuer
         self.code = code
         self.redirectURI = redirectURI
         self.codeVerifier = codeVerifier
@@ -69,6 +80,8 @@ public enum LoginError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The ID token did not verify.
     case idToken(TokenError)
     case nonceMismatch
+    /// RFC 9207: the authorization response came from, or claims, another issuer.
+    case responseIssuerMismatch(String)
     case missingClaim(String)
     /// The user authenticated but may not sign in here (GitHub organization or team rules).
     case notAllowed(String)
@@ -89,6 +102,7 @@ public enum LoginError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exchangeRefused(let error): "the identity provider refused the code exchange (\(LogSafe.fragment(error)))"
         case .idToken(let error): "the ID token was refused: \(error)"
         case .nonceMismatch: "the ID token's nonce does not match the login's"
+        case .responseIssuerMismatch(let reason): "the authorization response is not this provider's (RFC 9207): \(reason)"
         case .missingClaim(let name): "the identity provider did not say '\(LogSafe.fragment(name))'"
         case .notAllowed(let reason): reason
         case .notConfigured(let reason): "the identity provider is not set up for login: \(reason)"

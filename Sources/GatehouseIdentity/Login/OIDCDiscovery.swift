@@ -7,6 +7,13 @@ struct OIDCEndpoints: Sendable, Equatable {
     var authorization: String
     var token: String
     var jwks: String
+    /// `token_endpoint_auth_methods_supported`; absent means `client_secret_basic` only
+    /// (OpenID Connect Discovery §3).
+    var tokenEndpointAuthMethods: [String] = ["client_secret_basic"]
+    /// RFC 9207 `authorization_response_iss_parameter_supported`: the callback must then carry `iss`.
+    var sendsIssuerInResponse = false
+    /// RP-Initiated Logout 1.0 `end_session_endpoint`, when the provider has one.
+    var endSession: String?
 }
 
 enum OIDCDiscovery {
@@ -39,9 +46,15 @@ enum OIDCDiscovery {
             }
             return value
         }
-        return OIDCEndpoints(
+        var endpoints = OIDCEndpoints(
             issuer: issuer, authorization: try endpoint("authorization_endpoint"), token: try endpoint("token_endpoint"),
             jwks: try endpoint("jwks_uri"))
+        if let methods = document["token_endpoint_auth_methods_supported"]?.names, !methods.isEmpty {
+            endpoints.tokenEndpointAuthMethods = methods
+        }
+        endpoints.sendsIssuerInResponse = document["authorization_response_iss_parameter_supported"]?.boolValue == true
+        if document["end_session_endpoint"] != nil { endpoints.endSession = try endpoint("end_session_endpoint") }
+        return endpoints
     }
 
     static func accepts(_ issuer: String, authority: String, rule: IssuerRule) -> Bool {

@@ -4,8 +4,8 @@ import GatehouseModel
 import NIOConcurrencyHelpers
 
 /// Login with an OpenID provider (`type: oidc`) or an Entra ID tenant (`type: azure-ad`): the
-/// authorization code flow with PKCE, `state` and `nonce`; the code exchanged with the client
-/// secret; the ID token verified by `TokenVerifier` against the provider's JWKS (issuer,
+/// authorization code flow with PKCE, `state` and `nonce`; the callback's RFC 9207 `iss` checked;
+/// the code exchanged with the client authentication `TokenEndpointClientAuth` picks; the ID token verified by `TokenVerifier` against the provider's JWKS (issuer,
 /// audience = client id, signature, times), its nonce checked, and its claims mapped by the
 /// provider's `claims` settings.
 public final class OIDCLoginProvider: LoginProvider {
@@ -23,34 +23,44 @@ public final class OIDCLoginProvider: LoginProvider {
         var groupsClaim: String
         /// Entra ID only: where group overages are resolved.
         var graphBaseUrl: String?
+        var tokenEndpointAuthMethod: IdentityProvider.TokenEndpointAuthMethod? = nil
     }
 
     let settings: Settings
     private let client: HTTPClient
     private let http: ProviderHTTP
     private let graph: GraphGroups?
+    /// Signs `private_key_jwt` client assertions (Gatehouse's issuer); nil before it runs.
+    private let assertionSigner: (any ClientAssertionSigning)?
     private let prepared = NIOLockedValueBox<(endpoints: OIDCEndpoints, verifier: TokenVerifier, until: Date)?>(nil)
 
-    init(settings: Settings, client: HTTPClient) {
+    init(settings: Settings, client: HTTPClient, assertionSigner: (any ClientAssertionSigning)? = nil) {
         self.settings = settings
+        self.assertionSigner = assertionSigner
         self.client = client
         self.http = ProviderHTTP(client: client)
         self.graph = settings.graphBaseUrl.map { GraphGroups(baseUrl: $0, http: ProviderHTTP(client: client)) }
     }
 
     /// A provider of `type: oidc`.
-    public convenience init(oidc: IdentityProvider.OIDC, clientSecret: String?, client: HTTPClient) {
+    public convenience init(
+        oidc: IdentityProvider.OIDC, clientSecret: String?, client: HTTPClient,
+        assertionSigner: (any ClientAssertionSigning)? = nil
+    ) {
         let claims = oidc.effectiveClaims
         self.init(
             settings: Settings(
                 authority: oidc.issuer, issuerRule: .exact, clientID: oidc.clientId, clientSecret: clientSecret,
                 scopes: oidc.effectiveScopes, subjectClaim: claims.effectiveSubject, emailClaim: claims.effectiveEmail,
-                groupsClaim: claims.effectiveGroups, graphBaseUrl: nil),
-            client: client)
+                groupsClaim: claims.effectiveGroups, graphBaseUrl: nil, tokenEndpointAuthMethod: oidc.tokenEndpointAuthMethod),
+            client: client, assertionSigner: assertionSigner)
     }
 
     /// A provider of `type: azure-ad`: authority `{baseUrl}/{tenant}/v2.0`.
-    public convenience init(azureAd: IdentityProvider.AzureAD, clientSecret: String?, client: HTTPClient) {
+    public convenience init(
+        azureAd: IdentityProvider.AzureAD, clientSecret: String?, client: HTTPClient,
+        assertionSigner: (any ClientAssertionSigning)? = nil
+    ) {
         let claims = azureAd.effectiveClaims
         let base = ProviderURL.trimmed(azureAd.effectiveBaseUrl)
         self.init(
@@ -58,8 +68,9 @@ public final class OIDCLoginProvider: LoginProvider {
                 authority: "\(base)/\(azureAd.tenant)/v2.0", issuerRule: .entraTenant(baseUrl: base),
                 clientID: azureAd.clientId, clientSecret: clientSecret, scopes: azureAd.effectiveScopes,
                 subjectClaim: claims.effectiveSubject, emailClaim: claims.effectiveEmail,
-                groupsClaim: claims.effectiveGroups, graphBaseUrl: azureAd.effectiveGraphBaseUrl),
-            client: client)
+                groupsClaim: claims.effectiveGroups, graphBaseUrl: azureAd.effectiveGraphBaseUrl,
+                tokenEndpointAuthMethod: azureAd.tokenEndpointAuthMethod),
+            client: client, assertionSigner: assertionSigner)
     }
 
     public func authorizationURL(for request: AuthorizationRequest) async throws(LoginError) -> String {
@@ -76,14 +87,20 @@ public final class OIDCLoginProvider: LoginProvider {
 
     public func complete(_ callback: AuthorizationCallback) async throws(LoginError) -> LoginIdentity {
         let (endpoints, verifier) = try await discovered()
-        var form: [(String, String)] = [
+        try Self.checkResponseIssuer(callback.issuer, endpoints: endpoints)
+        let authentication = try TokenEndpointClientAuth.choose(
+            configured: settings.tokenEndpointAuthMethod, supported: endpoints.tokenEndpointAuthMethods,
+            hasSecret: settings.clientSecret?.isEmpty == false)
+        let (credentials, headers) = try authentication.credentials(
+            clientID: settings.clientID, secret: settings.clientSecret, tokenEndpoint: endpoints.token,
+            signer: assertionSigner, now: Date())
+        let form: [(String, String)] = [
             ("grant_type", "authorization_code"), ("code", callback.code), ("redirect_uri", callback.redirectURI),
-            ("code_verifier", callback.codeVerifier), ("client_id", settings.clientID),
-        ]
-        if let secret = settings.clientSecret { form.append(("client_secret", secret)) }
+            ("code_verifier", callback.codeVerifier),
+        ] + credentials
         let reply: ProviderHTTP.Reply
         do {
-            reply = try await http.postForm(endpoints.token, form)
+            reply = try await http.postForm(endpoints.token, form, headers: headers)
         } catch {
             throw error.loginError
         }
@@ -107,6 +124,24 @@ public final class OIDCLoginProvider: LoginProvider {
             identity.groups = try await graph.groups(of: identity.subject, accessToken: accessToken)
         }
         return identity
+    }
+
+    /// RFC 9207 §2.4, the mix-up defence: an `iss` in the callback must be this provider's
+    /// issuer, and a provider that says it sends one must have sent it.
+    static func checkResponseIssuer(_ sent: String?, endpoints: OIDCEndpoints) throws(LoginError) {
+        guard let sent else {
+            if endpoints.sendsIssuerInResponse { throw .responseIssuerMismatch("the callback has no 'iss'") }
+            return
+        }
+        guard sent == endpoints.issuer else {
+            throw .responseIssuerMismatch("the callback's 'iss' is not this provider's issuer")
+        }
+    }
+
+    public func endSessionURL(postLogoutRedirectURI: String) async -> String? {
+        guard let (endpoints, _) = try? await discovered(), let endSession = endpoints.endSession else { return nil }
+        let query = [("client_id", settings.clientID), ("post_logout_redirect_uri", postLogoutRedirectURI)]
+        return endSession + (endSession.contains("?") ? "&" : "?") + FormEncoding.encode(query)
     }
 
     /// What OIDC Core §3.1.3.7 asks beyond the signature, issuer, audience and times the

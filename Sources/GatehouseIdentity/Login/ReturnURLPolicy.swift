@@ -8,7 +8,8 @@ import Foundation
 /// URLs with user info (`https://allowed@evil`).
 public struct ReturnURLPolicy: Sendable, Equatable {
     public static let maximumLength = 2048
-    public static let defaultTarget = "/"
+    /// The signed-in page (`SignedInPage`): who is signed in, and a way out.
+    public static let defaultTarget = "/auth/signed-in"
 
     /// Normalized origins: `scheme://host[:port]`, lowercase, default ports left out.
     public let allowedOrigins: Set<String>
@@ -18,7 +19,7 @@ public struct ReturnURLPolicy: Sendable, Equatable {
     }
 
     /// The target to redirect to, or nil when `candidate` is not allowed. Absent or empty
-    /// means `/`.
+    /// means the signed-in page.
     public func check(_ candidate: String?) -> String? {
         guard let candidate, !candidate.isEmpty else { return Self.defaultTarget }
         guard candidate.utf8.count <= Self.maximumLength, Self.isPlain(candidate) else { return nil }

@@ -33,6 +33,12 @@ public final class SessionDirectory: Sendable {
         return .success(session)
     }
 
+    /// Whether the session stored under `recordID` is live at `now`: what a token minted from it
+    /// (`sid`) is checked against.
+    public func isLive(recordID: String, now: Date) -> Bool {
+        sessions.withLockedValue { $0[recordID] }.map { $0.expiresAt > now } ?? false
+    }
+
     /// The `recordID` of the session a cookie names, live or not: what logout removes.
     public func recordID(forCookie value: String) -> String? {
         sealer.open(value).map { CredentialHash.of($0.s) }

@@ -18,6 +18,10 @@ public enum ClaimValue: Sendable, Equatable, Hashable {
         if case .number(let value) = self { value } else { nil }
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { value } else { nil }
+    }
+
     public var objectValue: [String: ClaimValue]? {
         if case .object(let value) = self { value } else { nil }
     }
