@@ -155,6 +155,13 @@ extension Problem {
         Problem(slug: "internal", title: "Internal Server Error", status: 500, detail: detail)
     }
 
+    /// The client did not send a request's header fields in time (a slow-header client).
+    public static func requestTimeout() -> Problem {
+        Problem(
+            slug: "request-timeout", title: "Request Timeout", status: 408,
+            detail: "the request's header fields did not arrive in time; the connection is closed")
+    }
+
     /// A request feature the edge does not implement, such as a transfer coding other than
     /// `chunked` (RFC 9112 §6.1).
     public static func notImplemented(_ detail: String) -> Problem {

@@ -39,6 +39,14 @@ struct ServeCommand: AsyncParsableCommand {
     var policiesDir: String?
     @Option(help: "Proxies (CIDR ranges, comma-separated) whose X-Forwarded-For the edge believes for IP rules and rate limits.")
     var trustedProxies: String?
+    @Option(help: "How long a new connection may take to finish its TLS handshake (or, in plain, to send its first bytes) (default 10).")
+    var handshakeTimeoutSeconds: Double?
+    @Option(help: "How long a client may take to send a request's header fields (default 30).")
+    var headerTimeoutSeconds: Double?
+    @Option(help: "How long a keep-alive connection may stay idle between requests (default 60).")
+    var idleTimeoutSeconds: Double?
+    @Option(help: "Strict-Transport-Security per edge host: HOST=VALUE, comma-separated ('*' for every host), e.g. 'app.example.com=max-age=31536000; includeSubDomains'.")
+    var hsts: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -48,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
                 maxBodyBytes: maxBodyBytes, maxCodeBytes: maxCodeBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
                 logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins,
-                policiesDir: policiesDir, trustedProxies: trustedProxies))
+                policiesDir: policiesDir, trustedProxies: trustedProxies, handshakeTimeoutSeconds: handshakeTimeoutSeconds,
+                headerTimeoutSeconds: headerTimeoutSeconds, idleTimeoutSeconds: idleTimeoutSeconds, hsts: hsts))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

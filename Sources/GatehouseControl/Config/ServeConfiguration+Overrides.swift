@@ -16,6 +16,10 @@ extension ServeConfiguration {
         public var loginReturnOrigins: String?
         public var policiesDir: String?
         public var trustedProxies: String?
+        public var handshakeTimeoutSeconds: Double?
+        public var headerTimeoutSeconds: Double?
+        public var idleTimeoutSeconds: Double?
+        public var hsts: String?
 
         public init(
             dataDir: String? = nil,
@@ -31,7 +35,11 @@ extension ServeConfiguration {
             keyRefreshSeconds: Double? = nil,
             loginReturnOrigins: String? = nil,
             policiesDir: String? = nil,
-            trustedProxies: String? = nil
+            trustedProxies: String? = nil,
+            handshakeTimeoutSeconds: Double? = nil,
+            headerTimeoutSeconds: Double? = nil,
+            idleTimeoutSeconds: Double? = nil,
+            hsts: String? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -47,6 +55,10 @@ extension ServeConfiguration {
             self.loginReturnOrigins = loginReturnOrigins
             self.policiesDir = policiesDir
             self.trustedProxies = trustedProxies
+            self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
+            self.headerTimeoutSeconds = headerTimeoutSeconds
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.hsts = hsts
         }
     }
 
@@ -66,6 +78,10 @@ extension ServeConfiguration {
         if let v = overrides.loginReturnOrigins { loginReturnOrigins = v }
         if let v = overrides.policiesDir { policiesDir = v }
         if let v = overrides.trustedProxies { trustedProxies = v }
+        if let v = overrides.handshakeTimeoutSeconds { handshakeTimeoutSeconds = v }
+        if let v = overrides.headerTimeoutSeconds { headerTimeoutSeconds = v }
+        if let v = overrides.idleTimeoutSeconds { idleTimeoutSeconds = v }
+        if let v = overrides.hsts { hsts = v }
     }
 }
 
@@ -94,6 +110,10 @@ extension ServeConfiguration.Overrides {
         case (.loginReturnOrigins, .string(let v)): loginReturnOrigins = v
         case (.policiesDir, .string(let v)): policiesDir = v
         case (.trustedProxies, .string(let v)): trustedProxies = v
+        case (.handshakeTimeoutSeconds, .number(let v)): handshakeTimeoutSeconds = v
+        case (.headerTimeoutSeconds, .number(let v)): headerTimeoutSeconds = v
+        case (.idleTimeoutSeconds, .number(let v)): idleTimeoutSeconds = v
+        case (.hsts, .string(let v)): hsts = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -115,6 +135,10 @@ extension ServeConfiguration.Overrides {
         if let v = loginReturnOrigins { result.append((.loginReturnOrigins, .string(v))) }
         if let v = policiesDir { result.append((.policiesDir, .string(v))) }
         if let v = trustedProxies { result.append((.trustedProxies, .string(v))) }
+        if let v = handshakeTimeoutSeconds { result.append((.handshakeTimeoutSeconds, .number(v))) }
+        if let v = headerTimeoutSeconds { result.append((.headerTimeoutSeconds, .number(v))) }
+        if let v = idleTimeoutSeconds { result.append((.idleTimeoutSeconds, .number(v))) }
+        if let v = hsts { result.append((.hsts, .string(v))) }
         return result
     }
 }

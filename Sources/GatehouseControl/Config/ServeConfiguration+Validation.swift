@@ -1,3 +1,4 @@
+import GatehouseEdge
 import Foundation
 import GatehouseIdentity
 import GatehouseModel
@@ -48,6 +49,17 @@ extension ServeConfiguration {
             return bytes > 0 ? nil : "must be greater than 0 (got \(bytes))"
         case (.shutdownGraceSeconds, .number(let seconds)):
             return seconds.isFinite && seconds >= 0 ? nil : "must be a number of seconds, 0 or more (got \(seconds))"
+        case (.handshakeTimeoutSeconds, .number(let seconds)), (.headerTimeoutSeconds, .number(let seconds)),
+            (.idleTimeoutSeconds, .number(let seconds)):
+            return seconds.isFinite && seconds >= 1 && seconds <= 3600
+                ? nil : "must be a number of seconds from 1 to 3600 (got \(seconds))"
+        case (.hsts, .string(let list)):
+            do throws(StrictTransportSecurity.Invalid) {
+                _ = try StrictTransportSecurity(parsing: list)
+                return nil
+            } catch {
+                return error.reason
+            }
         case (.keyRefreshSeconds, .number(let seconds)):
             return seconds.isFinite && seconds >= 1 && seconds <= 3600
                 ? nil : "must be a number of seconds from 1 to 3600 (got \(seconds))"

@@ -50,6 +50,19 @@ public struct ServeConfiguration: Hashable, Sendable {
     /// `X-Forwarded-For` is believed when IP rules and rate limits look at a client's address.
     /// Empty: only the peer's own address counts, whatever the headers say.
     public var trustedProxies: String?
+    /// How long a new connection may take to complete its TLS handshake (on the plain listener: to show
+    /// which protocol it speaks) before it is closed: idle TCP and stalled handshakes hold no slot.
+    public var handshakeTimeoutSeconds: Double
+    /// How long a client may take to send a request's header fields, from the connection's start or the
+    /// previous response (slow-header clients: 408, then close).
+    public var headerTimeoutSeconds: Double
+    /// How long a keep-alive connection (HTTP/1.1 between requests, HTTP/2 with no open stream) may
+    /// stay idle before it is closed (HTTP/2: GOAWAY first).
+    public var idleTimeoutSeconds: Double
+    /// `Strict-Transport-Security` per edge host, `HOST=VALUE` pairs, comma-separated; `*` names every
+    /// host not named otherwise. Sent on TLS edge responses only. Nil: none (development certificates
+    /// on `localhost` must not pin a browser to HTTPS).
+    public var hsts: String?
     public var tls: TLSSettings
 
     public init(
@@ -67,6 +80,10 @@ public struct ServeConfiguration: Hashable, Sendable {
         loginReturnOrigins: String? = nil,
         policiesDir: String? = nil,
         trustedProxies: String? = nil,
+        handshakeTimeoutSeconds: Double = 10,
+        headerTimeoutSeconds: Double = 30,
+        idleTimeoutSeconds: Double = 60,
+        hsts: String? = nil,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -83,6 +100,10 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.loginReturnOrigins = loginReturnOrigins
         self.policiesDir = policiesDir
         self.trustedProxies = trustedProxies
+        self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
+        self.headerTimeoutSeconds = headerTimeoutSeconds
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.hsts = hsts
         self.tls = tls
     }
 }

@@ -4,6 +4,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
     case maxBodyBytes, maxCodeBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
     case policiesDir, trustedProxies
+    case handshakeTimeoutSeconds, headerTimeoutSeconds, idleTimeoutSeconds, hsts
 
     var environmentVariable: String {
         switch self {
@@ -21,6 +22,10 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .loginReturnOrigins: "GATEHOUSE_LOGIN_RETURN_ORIGINS"
         case .policiesDir: "GATEHOUSE_POLICIES_DIR"
         case .trustedProxies: "GATEHOUSE_TRUSTED_PROXIES"
+        case .handshakeTimeoutSeconds: "GATEHOUSE_HANDSHAKE_TIMEOUT_SECONDS"
+        case .headerTimeoutSeconds: "GATEHOUSE_HEADER_TIMEOUT_SECONDS"
+        case .idleTimeoutSeconds: "GATEHOUSE_IDLE_TIMEOUT_SECONDS"
+        case .hsts: "GATEHOUSE_HSTS"
         }
     }
 
@@ -29,7 +34,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     var valueType: ValueType {
         switch self {
         case .maxBodyBytes, .maxCodeBytes: .integer
-        case .shutdownGraceSeconds, .keyRefreshSeconds: .number
+        case .shutdownGraceSeconds, .keyRefreshSeconds, .handshakeTimeoutSeconds, .headerTimeoutSeconds, .idleTimeoutSeconds: .number
         default: .string
         }
     }

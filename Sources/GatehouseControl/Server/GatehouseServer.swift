@@ -6,6 +6,7 @@ import GatehousePolicy
 import GatehouseRuntimes
 import GatehouseStore
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOConcurrencyHelpers
@@ -59,6 +60,11 @@ public enum GatehouseServer {
                 settings: EdgeSettings(
                     maxBodyBytes: configuration.maxBodyBytes, logger: logger,
                     trustedProxies: configuration.trustedProxyRanges,
+                    timeouts: ConnectionTimeouts(
+                        handshake: .milliseconds(Int64(configuration.handshakeTimeoutSeconds * 1000)),
+                        header: .milliseconds(Int64(configuration.headerTimeoutSeconds * 1000)),
+                        idle: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))),
+                    hsts: try StrictTransportSecurity(parsing: configuration.hsts ?? ""),
                     invocation: EdgeInvocation(
                         invoker: functions.invoker, recorder: functions.runs, asyncRuns: functions.runs,
                         runsBaseURL: { controlURL.withLockedValue { $0 } })),
@@ -122,14 +128,23 @@ public enum GatehouseServer {
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
                 issuer: issuerSlot, auth: auth, roles: roles, functions: functions, logger: logger))
-        var controlTLS = edgeTLS
-        controlTLS.applicationProtocols = ["h2", "http/1.1"]
+        let controlTLS = { var tls = edgeTLS; tls.applicationProtocols = ["h2", "http/1.1"]; return tls }()
         let control = Application(
             router: router,
             // An idle pooled client never answers the shutdown GOAWAY's PING: bound that wait.
-            server: try .http2Upgrade(
-                tlsConfiguration: controlTLS,
-                configuration: .init(idleTimeout: .seconds(300), gracefulCloseTimeout: .seconds(1))),
+            // Hummingbird's HTTP/1.1 idle timer runs from the connection's start or the last
+            // request part, so a request head trickled in slowly is cut off by it too: the header
+            // timeout serves as both there. HTTP/2 closes after the idle timeout with no stream.
+            server: HTTPServerBuilder { responder in
+                HandshakeTimedChannel(
+                    inner: try HTTP2UpgradeChannel(
+                        tlsConfiguration: controlTLS,
+                        configuration: .init(
+                            idleTimeout: .seconds(configuration.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(1),
+                            streamConfiguration: .init(idleTimeout: .milliseconds(Int64(configuration.headerTimeoutSeconds * 1000)))),
+                        responder: responder),
+                    timeout: .milliseconds(Int64(configuration.handshakeTimeoutSeconds * 1000)))
+            },
             configuration: .init(address: .hostname(adminAddress.host, port: adminAddress.port), serverName: nil),
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"

@@ -38,12 +38,22 @@ public struct EdgeSettings: Sendable {
     /// How functions that are not streamed to an HTTP upstream are invoked, and where their
     /// runs go; nil: such routes answer 503 (tests of the proxy alone).
     public var invocation: EdgeInvocation?
+    /// Handshake, header-read and keep-alive timeouts of every edge connection.
+    public var timeouts: ConnectionTimeouts
+    /// `Strict-Transport-Security` per host, on TLS responses.
+    public var hsts: StrictTransportSecurity
 
-    public init(maxBodyBytes: Int, logger: Logger, trustedProxies: [IPRange] = [], invocation: EdgeInvocation? = nil) {
+    public init(
+        maxBodyBytes: Int, logger: Logger, trustedProxies: [IPRange] = [],
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(), hsts: StrictTransportSecurity = .none,
+        invocation: EdgeInvocation? = nil
+    ) {
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
         self.trustedProxies = trustedProxies
         self.invocation = invocation
+        self.timeouts = timeouts
+        self.hsts = hsts
     }
 }
 

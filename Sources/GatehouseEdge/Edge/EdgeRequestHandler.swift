@@ -540,6 +540,7 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
             if !exchange.edgeFields.isEmpty {
                 headers.applyEdgeFields(exchange.edgeFields, edgeOwnsCORS: exchange.route?.edgeRules.cors != nil)
             }
+            addStrictTransportSecurity(&headers)
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: head.status, headers: headers))), promise: nil)
         case .body(let buffer):
             armTimer(exchange)
@@ -650,6 +651,8 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
 
     private func write(_ head: HTTPResponseHead, body: ByteBuffer?, closeAfter: Bool) {
         guard let context else { return }
+        var head = head
+        addStrictTransportSecurity(&head.headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         if closeAfter {
@@ -658,6 +661,12 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+    }
+
+    /// HSTS for the host the request named, on TLS only (RFC 6797 §7.2), replacing the function's.
+    private func addStrictTransportSecurity(_ headers: inout HTTPHeaders) {
+        guard scheme == "https", let value = state.settings.hsts.value(forAuthority: exchange?.authority) else { return }
+        headers.replaceOrAdd(name: "strict-transport-security", value: value)
     }
 
     private func setClientReading(_ enabled: Bool) {

@@ -113,6 +113,7 @@ public final class EdgeServer: Service, Sendable {
         let loops = self.loops
         let tlsContext = secure ? self.tlsContext : nil
         let grace = configuration.shutdownGrace
+        let timeouts = configuration.settings.timeouts
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -129,6 +130,7 @@ public final class EdgeServer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext {
                         try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try sync.addHandler(HandshakeTimeoutHandler(timeout: timeouts.handshake, waitsForTLS: true))
                         try sync.addHandler(
                             ApplicationProtocolNegotiationHandler { result, channel in
                                 channel.eventLoop.makeCompletedFuture {
@@ -141,6 +143,7 @@ public final class EdgeServer: Service, Sendable {
                                 }
                             })
                     } else {
+                        try sync.addHandler(HandshakeTimeoutHandler(timeout: timeouts.handshake, waitsForTLS: false))
                         try sync.addHandler(
                             PlainProtocolSniffer { decided, context in
                                 let sync = context.pipeline.syncOperations
@@ -192,7 +195,9 @@ enum EdgePipeline {
     ) throws {
         let management = NIOHTTP2ServerConnectionManagementHandler(
             eventLoop: channel.eventLoop,
-            configuration: .init(maxIdleTime: .minutes(5), maxAge: nil, maxGraceTime: grace, keepalive: nil))
+            configuration: .init(
+                maxIdleTime: loops.state(for: channel.eventLoop).settings.timeouts.idle, maxAge: nil, maxGraceTime: grace,
+                keepalive: nil))
         let deferral = HTTP2DrainDeferral()
         let http2 = NIOHTTP2Handler(
             mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: connectionConfiguration(),
@@ -209,7 +214,7 @@ enum EdgePipeline {
             }
         }
         // The drain handler sits before the management handler so the shutdown event stops there;
-        // the management handler still closes connections idle for 5 minutes.
+        // the management handler still closes connections idle for the idle timeout.
         let coalescing = FlushCoalescingHandler()
         // Before NIO's handler: a large first request waits for the client's SETTINGS ACK, so it
         // is judged by the limits announced above rather than NIO's pre-ACK default.
@@ -228,11 +233,13 @@ enum EdgePipeline {
         let encoder = HTTPResponseEncoder(configuration: .init())
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
         let pipelining = HTTPServerPipelineHandler()
+        let timeouts = HTTP1TimeoutHandler(timeouts: state.settings.timeouts)
         let errors = EdgeProtocolErrorHandler()
         let handler = EdgeRequestHandler(state: state, scheme: scheme)
         try sync.addHandler(encoder, position: position)
         try sync.addHandler(decoder, position: .after(encoder))
-        try sync.addHandler(pipelining, position: .after(decoder))
+        try sync.addHandler(timeouts, position: .after(decoder))
+        try sync.addHandler(pipelining, position: .after(timeouts))
         try sync.addHandler(errors, position: .after(pipelining))
         try sync.addHandler(handler, position: .after(errors))
     }
