@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
     var policiesDir: String?
     @Option(help: "Proxies (CIDR ranges, comma-separated) whose X-Forwarded-For the edge believes for IP rules and rate limits.")
     var trustedProxies: String?
+    @Option(help: "Storage quota of an org that sets no storageQuotaBytes: bytes of code, uploaded and unpacked (default 1 GiB).")
+    var orgStorageQuotaBytes: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -48,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
                 dataDir: dataDir, certsDir: certsDir, publicAddr: publicAddr, adminAddr: adminAddr, plainAddr: plainAddr,
                 maxBodyBytes: maxBodyBytes, maxCodeBytes: maxCodeBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
                 logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins,
-                policiesDir: policiesDir, trustedProxies: trustedProxies))
+                policiesDir: policiesDir, trustedProxies: trustedProxies, orgStorageQuotaBytes: orgStorageQuotaBytes))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

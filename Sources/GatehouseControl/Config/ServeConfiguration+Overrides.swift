@@ -16,6 +16,7 @@ extension ServeConfiguration {
         public var loginReturnOrigins: String?
         public var policiesDir: String?
         public var trustedProxies: String?
+        public var orgStorageQuotaBytes: Int?
 
         public init(
             dataDir: String? = nil,
@@ -31,7 +32,8 @@ extension ServeConfiguration {
             keyRefreshSeconds: Double? = nil,
             loginReturnOrigins: String? = nil,
             policiesDir: String? = nil,
-            trustedProxies: String? = nil
+            trustedProxies: String? = nil,
+            orgStorageQuotaBytes: Int? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -47,6 +49,7 @@ extension ServeConfiguration {
             self.loginReturnOrigins = loginReturnOrigins
             self.policiesDir = policiesDir
             self.trustedProxies = trustedProxies
+            self.orgStorageQuotaBytes = orgStorageQuotaBytes
         }
     }
 
@@ -66,6 +69,7 @@ extension ServeConfiguration {
         if let v = overrides.loginReturnOrigins { loginReturnOrigins = v }
         if let v = overrides.policiesDir { policiesDir = v }
         if let v = overrides.trustedProxies { trustedProxies = v }
+        if let v = overrides.orgStorageQuotaBytes { orgStorageQuotaBytes = v }
     }
 }
 
@@ -94,6 +98,7 @@ extension ServeConfiguration.Overrides {
         case (.loginReturnOrigins, .string(let v)): loginReturnOrigins = v
         case (.policiesDir, .string(let v)): policiesDir = v
         case (.trustedProxies, .string(let v)): trustedProxies = v
+        case (.orgStorageQuotaBytes, .integer(let v)): orgStorageQuotaBytes = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -115,6 +120,7 @@ extension ServeConfiguration.Overrides {
         if let v = loginReturnOrigins { result.append((.loginReturnOrigins, .string(v))) }
         if let v = policiesDir { result.append((.policiesDir, .string(v))) }
         if let v = trustedProxies { result.append((.trustedProxies, .string(v))) }
+        if let v = orgStorageQuotaBytes { result.append((.orgStorageQuotaBytes, .integer(v))) }
         return result
     }
 }

@@ -11,6 +11,8 @@ public struct ServeConfiguration: Hashable, Sendable {
     public static let defaultMaxBodyBytes = 10 * 1024 * 1024
     /// 64 MiB: a function's code, its dependencies included, is seldom larger.
     public static let defaultMaxCodeBytes = 64 * 1024 * 1024
+    /// 1 GiB: two uploads unpacked to the largest size one may have, or many ordinary ones.
+    public static let defaultOrgStorageQuotaBytes = 1024 * 1024 * 1024
 
     /// Where the embedded store keeps its database.
     public var dataDir: String
@@ -50,6 +52,9 @@ public struct ServeConfiguration: Hashable, Sendable {
     /// `X-Forwarded-For` is believed when IP rules and rate limits look at a client's address.
     /// Empty: only the peer's own address counts, whatever the headers say.
     public var trustedProxies: String?
+    /// The storage quota of an org that sets no `storageQuotaBytes`: the bytes of uploaded code,
+    /// as uploaded and unpacked, its functions may hold.
+    public var orgStorageQuotaBytes: Int
     public var tls: TLSSettings
 
     public init(
@@ -67,6 +72,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         loginReturnOrigins: String? = nil,
         policiesDir: String? = nil,
         trustedProxies: String? = nil,
+        orgStorageQuotaBytes: Int = ServeConfiguration.defaultOrgStorageQuotaBytes,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -83,6 +89,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.loginReturnOrigins = loginReturnOrigins
         self.policiesDir = policiesDir
         self.trustedProxies = trustedProxies
+        self.orgStorageQuotaBytes = orgStorageQuotaBytes
         self.tls = tls
     }
 }

@@ -4,6 +4,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, certsDir, publicAddr, adminAddr, plainAddr
     case maxBodyBytes, maxCodeBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
     case policiesDir, trustedProxies
+    case orgStorageQuotaBytes
 
     var environmentVariable: String {
         switch self {
@@ -21,6 +22,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .loginReturnOrigins: "GATEHOUSE_LOGIN_RETURN_ORIGINS"
         case .policiesDir: "GATEHOUSE_POLICIES_DIR"
         case .trustedProxies: "GATEHOUSE_TRUSTED_PROXIES"
+        case .orgStorageQuotaBytes: "GATEHOUSE_ORG_STORAGE_QUOTA_BYTES"
         }
     }
 
@@ -28,7 +30,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
 
     var valueType: ValueType {
         switch self {
-        case .maxBodyBytes, .maxCodeBytes: .integer
+        case .maxBodyBytes, .maxCodeBytes, .orgStorageQuotaBytes: .integer
         case .shutdownGraceSeconds, .keyRefreshSeconds: .number
         default: .string
         }

@@ -28,22 +28,9 @@ enum CodeRoutes {
             let (format, filename) = try uploadFormat(request)
             let body = try await JSONBody.collect(request, upTo: services.maxCodeBytes)
             guard body.readableBytes > 0 else { throw Problem.badRequest("the upload is empty") }
-            let code: Function.Code
             let bytes = Array(body.readableBytesView)
-            do {
-                // Hashing up to maxCodeBytes, writing files and waiting for tar or python: none of
-                // it may hold an event loop or a thread of the cooperative pool.
-                code = try await NIOThreadPool.singleton.runIfActive {
-                    try codes.store(bytes, format: format, filename: filename)
-                }
-            } catch let failure as CodeArchive.Failure {
-                throw Problem.invalidField("code", failure.description)
-            }
-            let building = Function.Status(state: .building, updatedAt: Date())
-            let saved = try await update(org: org, name: name, store: store) { function in
-                function.code = code
-                function.status = building
-            }
+            let upload = CodeUpload(org: org, function: name, store: store, codes: codes, storage: services.orgStorage, logger: logger)
+            let (saved, code) = try await upload.run(bytes, format: format, filename: filename)
             // Off the request: a module may take a while to compile.
             let deployed = DeployedFunction(org: org, function: saved, codeRoot: services.codeRoot)
             Task {
@@ -76,7 +63,7 @@ enum CodeRoutes {
     }
 
     /// Reads, changes and writes the function in one transaction (the server's fields only).
-    private static func update(
+    static func update(
         org: String, name: String, store: any Store, _ change: @escaping @Sendable (inout Function) -> Void
     ) async throws -> Function {
         try await store.write { writer in
