@@ -129,7 +129,9 @@ public enum GatehouseServer {
             // An idle pooled client never answers the shutdown GOAWAY's PING: bound that wait.
             server: try .http2Upgrade(
                 tlsConfiguration: controlTLS,
-                configuration: .init(idleTimeout: .seconds(300), gracefulCloseTimeout: .seconds(1))),
+                configuration: .init(
+                    idleTimeout: .seconds(300), gracefulCloseTimeout: .seconds(1),
+                    streamConfiguration: .init(additionalChannelHandlers: [UnparsableRequestHandler(logger: logger)]))),
             configuration: .init(address: .hostname(adminAddress.host, port: adminAddress.port), serverName: nil),
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
