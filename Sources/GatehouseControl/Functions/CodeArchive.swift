@@ -54,14 +54,13 @@ enum CodeArchive {
             }
         case .tarGzip:
             let notTar = "not a gzip-compressed tar archive"
-            try checkTarListing(try run("/usr/bin/env", ["tar", "-tvzf", blob.path], unreadable: notTar), maxBytes: limit)
+            try checkTarListing(try run(["tar", "-tvzf", blob.path], unreadable: notTar), maxBytes: limit)
             _ = try run(
-                "/usr/bin/env",
                 ["tar", "-xzf", blob.path, "-C", directory.path, "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir"],
                 unreadable: notTar)
         case .zip:
             _ = try run(
-                "/usr/bin/env", ["python3", "-c", zipScript, blob.path, directory.path, String(maxFiles), String(limit)],
+                ["python3", "-c", zipScript, blob.path, directory.path, String(maxFiles), String(limit)],
                 unreadable: "not a zip archive")
         }
         try checkTree(directory)
@@ -137,42 +136,25 @@ enum CodeArchive {
 
     /// Runs a tool; when it fails, the caller is told `unreadable` (what the tool wrote names host
     /// paths, so it goes to the log only), or the refusal the zip script reported.
-    private static func run(_ executable: String, _ arguments: [String], unreadable: String) throws(Failure) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        // stderr goes to an unlinked file, not a second pipe: reading one pipe to its end while
-        // the tool fills the other would leave both waiting for ever.
-        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-unpack-\(UUID().uuidString)").path
-        guard FileManager.default.createFile(atPath: errorPath, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let errors = FileHandle(forUpdatingAtPath: errorPath)
-        else { throw .unreadable("the server could not unpack it", log: "a temporary file could not be created") }
-        unlink(errorPath)
-        defer { try? errors.close() }
-        process.standardOutput = output
-        process.standardError = errors
+    private static func run(_ arguments: [String], unreadable: String) throws(Failure) -> String {
+        let finished: ToolProcess.Finished
         do {
-            try process.run()
+            finished = try ToolProcess.run(arguments)
         } catch {
-            throw .unreadable("the server could not unpack it", log: "\(arguments.first ?? executable) could not be started: \(error)")
+            throw .unreadable("the server could not unpack it", log: error.description)
         }
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errors.seek(toOffset: 0)
-        let err = (try? errors.readToEnd()) ?? Data()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if let refusal = message.split(separator: "\n").first(where: { $0.hasPrefix("REFUSED\t") }) {
+        guard finished.status == 0 else {
+            let lines = finished.errors.split(separator: "\n")
+            if let refusal = lines.first(where: { $0.hasPrefix("REFUSED\t") }) {
                 let parts = refusal.split(separator: "\t", maxSplits: 2)
                 throw .refused(entry: parts.count > 1 ? String(parts[1]) : "", reason: parts.count > 2 ? String(parts[2]) : "refused")
             }
-            if message.split(separator: "\n").contains(where: { $0.hasPrefix("TOO-LARGE") }), let limit = Int(arguments.last ?? "") {
+            if lines.contains(where: { $0.hasPrefix("TOO-LARGE") }), let limit = Int(arguments.last ?? "") {
                 throw .tooLarge(limit: limit)
             }
-            throw .unreadable(unreadable, log: String(message.prefix(2000)))
+            throw .unreadable(unreadable, log: String(finished.errors.prefix(2000)))
         }
-        return String(decoding: out, as: UTF8.self)
+        return finished.output
     }
 
     /// Checks every zip entry before extracting any; refusals go to stderr as `REFUSED\tname\treason`.

@@ -34,7 +34,10 @@ enum CodeRoutes {
             // Off the request: a module may take a while to compile.
             let deployed = DeployedFunction(org: org, function: saved, codeRoot: services.codeRoot)
             Task {
-                let status = await services.invoker.prepare(deployed)
+                let prepared = await services.invoker.prepare(deployed)
+                let failure = prepared.state == .ready
+                    ? try? await NIOThreadPool.singleton.runIfActive { HandlerSyntaxCheck.failure(of: deployed) } : nil
+                let status = failure.map { Function.Status(state: .error, reason: $0, updatedAt: Date()) } ?? prepared
                 do {
                     _ = try await update(org: org, name: name, store: store) { function in
                         // A newer upload (or a runtime change) owns the status now.
