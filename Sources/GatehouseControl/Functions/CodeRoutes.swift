@@ -10,9 +10,11 @@ import NIOPosix
 
 /// `PUT /v1/orgs/{org}/functions/{name}/code` uploads a function's code: one file
 /// (`application/octet-stream`, named by `?filename=` or `Content-Disposition`), a `.tar.gz`
-/// (`application/gzip`) or a `.zip` (`application/zip`). It is stored by digest, unpacked, and
-/// the function answers `202` with `status: building`; the runtime then prepares it (finds the
-/// handler, compiles the module) and the status becomes `ready` or `error` with the reason.
+/// (`application/gzip`) or a `.zip` (`application/zip`). It is checked against the org's storage
+/// quota, stored by digest and unpacked (`CodeUpload`), and the function answers `202` with
+/// `status: building`; the runtime then prepares it (finds the handler, compiles the module),
+/// the handler's file is compiled (`HandlerSyntaxCheck`), and the status becomes `ready` or
+/// `error` with the reason.
 /// `GET` of the same path returns the upload as it was stored.
 enum CodeRoutes {
     static func register(on router: Router<AdminRequestContext>, store: any Store, services: FunctionServices, logger: Logger) {
