@@ -316,3 +316,12 @@ def test_a_wasm_module_that_does_not_validate_builds_to_an_error(gh):
     check(upload(gh, org, b'(module (func (export "_start") (drop (i32.add (i32.const 1)))))', query="?filename=fn.wat"), 202)
     status = wait_built(gh, org)["status"]
     assert status["state"] == "error" and status["reason"], status
+
+
+def test_the_cli_sets_an_orgs_storage_quota(gh, cli):
+    org = uniq("cli-quota")
+    created = json.loads(cli("org", "create", org, "--storage-quota-bytes", "12345", "-o", "json").stdout)
+    assert created["storageQuotaBytes"] == 12345 and created["status"] == {"storageLimitBytes": 12345, "storageUsedBytes": 0}
+    updated = json.loads(cli("org", "update", org, "--storage-quota-bytes", "54321", "-o", "json").stdout)
+    assert updated["status"]["storageLimitBytes"] == 54321, updated
+    assert check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()["storageQuotaBytes"] == 54321
