@@ -10,6 +10,8 @@ extension Function {
         /// `sha256:<hex>` of the uploaded bytes.
         public var digest: String
         public var size: Int
+        /// The bytes of the unpacked files (counted with `size` against the org's storage quota).
+        public var unpackedBytes: Int?
         public var format: Format
         /// The name the upload gave (its `filename`), for single files: how the runtime finds it.
         public var filename: String?
@@ -22,9 +24,12 @@ extension Function {
             case zip
         }
 
-        public init(digest: String, size: Int, format: Format, filename: String? = nil, uploadedAt: Date? = nil) {
+        public init(
+            digest: String, size: Int, format: Format, filename: String? = nil, uploadedAt: Date? = nil, unpackedBytes: Int? = nil
+        ) {
             self.digest = digest
             self.size = size
+            self.unpackedBytes = unpackedBytes
             self.format = format
             self.filename = filename
             self.uploadedAt = uploadedAt
@@ -35,6 +40,8 @@ extension Function {
         /// Where the code is unpacked, under the code root: by digest, and for a single file by
         /// digest and name (the same bytes may be uploaded under two names).
         public var directoryName: String { format == .file ? "\(hex)-\(filename ?? "file")" : hex }
+        /// What the code takes on disk, as the org's storage quota counts it.
+        public var storedBytes: Int { size + (unpackedBytes ?? 0) }
     }
 
     public struct Status: Codable, Sendable, Equatable {

@@ -6,13 +6,31 @@ public struct Org: Resource {
 
     public var name: String
     public var displayName: String?
+    /// Bytes of uploaded code (as uploaded plus unpacked) the org's functions may hold; nil takes
+    /// the server's `--org-storage-quota-bytes`.
+    public var storageQuotaBytes: Int?
+    /// The server's: what the org uses of its quota. A write keeps nothing of it.
+    public var status: Status?
     public var revision: Int64?
     public var createdAt: Date?
     public var updatedAt: Date?
 
-    public init(name: String, displayName: String? = nil) {
+    public struct Status: Codable, Sendable, Equatable {
+        /// Uploaded and unpacked bytes of the code the org's functions name, each upload once.
+        public var storageUsedBytes: Int
+        /// The quota in force: the org's `storageQuotaBytes`, or the server's default.
+        public var storageLimitBytes: Int
+
+        public init(storageUsedBytes: Int, storageLimitBytes: Int) {
+            self.storageUsedBytes = storageUsedBytes
+            self.storageLimitBytes = storageLimitBytes
+        }
+    }
+
+    public init(name: String, displayName: String? = nil, storageQuotaBytes: Int? = nil) {
         self.name = name
         self.displayName = displayName
+        self.storageQuotaBytes = storageQuotaBytes
     }
 
     /// Names the edge and control listeners use for themselves (`/healthz`, `/v1/...`).
@@ -25,6 +43,9 @@ public struct Org: Resource {
         }
         if let displayName, displayName.count > 200 {
             throw Problem.invalidField("displayName", "displayName must be at most 200 characters")
+        }
+        if let storageQuotaBytes, storageQuotaBytes < 0 {
+            throw Problem.invalidField("storageQuotaBytes", "storageQuotaBytes must be 0 or more (got \(storageQuotaBytes))")
         }
     }
 }

@@ -133,6 +133,12 @@ extension Problem {
             detail: "the request body exceeds the limit of \(limit) bytes")
     }
 
+    /// Storing an upload would take its org past its storage quota (RFC 9110 §15.5.14: the
+    /// server is not willing to take content this large from this tenant).
+    public static func storageQuotaExceeded(_ detail: String) -> Problem {
+        Problem(slug: "storage-quota-exceeded", title: "Content Too Large", status: 413, detail: detail)
+    }
+
     public static func unsupportedMediaType(_ detail: String) -> Problem {
         Problem(slug: "unsupported-media-type", title: "Unsupported Media Type", status: 415, detail: detail)
     }

@@ -1,7 +1,11 @@
 import Foundation
+import JSONSchema
 
 /// Decoding of request bodies that refuses what it does not understand.
 ///
+/// The text must be RFC 8259 JSON as `JSONValue.parse` reads it (no byte order mark, trailing
+/// comma or comment; no member named twice, since readers disagree on which one wins: with
+/// `"accept"` twice a route's auth could be read as public) and no string may hold a NUL.
 /// `JSONDecoder` silently drops unknown members, so a typo (`"timoutMs"`) would be accepted and
 /// ignored. Here the decoded value is encoded again and every member of the input must survive
 /// the round trip; the first one that does not is reported with its path. Explicit `null`s are
@@ -10,6 +14,7 @@ public enum StrictJSON {
     public static let maxDepth = 64
 
     public static func decode<T: Codable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
+        try checkSyntax(data)
         let raw: Any
         do {
             raw = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -36,6 +41,61 @@ public enum StrictJSON {
             throw Problem.unknownField(unknown)
         }
         return value
+    }
+
+    /// Refuses a body that is not one strict JSON object: a problem names the member named twice
+    /// (its field, and its JSON pointer in `errors`) or the string holding a NUL.
+    public static func checkSyntax(_ data: Data) throws(Problem) {
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw Problem.malformedJSON("the body starts with a byte order mark (U+FEFF); send JSON without one (RFC 8259 §8.1)")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(data)
+        } catch {
+            guard error.reason.hasPrefix("duplicate member name") else {
+                throw Problem.malformedJSON("the body is not valid JSON: \(error.reason) at byte \(error.offset)")
+            }
+            let field = fieldPath(pointer: error.pointer)
+            let message = "'\(field)' is given twice; give each member once"
+            throw Problem(
+                slug: "invalid-field", title: "Invalid field", status: 400, detail: message, field: field,
+                errors: [.init(pointer: error.pointer, message: message)])
+        }
+        guard case .object = value else { throw Problem.malformedJSON("the body must be a JSON object") }
+        if let field = firstStringWithNUL(in: value, path: "") {
+            throw Problem.invalidField(field, "'\(field)' contains a NUL character (\\u0000), which no field accepts")
+        }
+    }
+
+    /// `auth.accept`, `paths[1]` (the form problems name fields in) of an RFC 6901 pointer.
+    private static func fieldPath(pointer: String) -> String {
+        pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().reduce(into: "") { result, token in
+            let name = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            if !name.isEmpty, name.allSatisfy(\.isNumber) {
+                result += "[\(name)]"
+            } else {
+                result += result.isEmpty ? name : ".\(name)"
+            }
+        }
+    }
+
+    private static func firstStringWithNUL(in value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text): return text.utf8.contains(0) ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = firstStringWithNUL(in: item, path: "\(path)[\(index)]") { return found }
+            }
+        case .object(let members):
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                let memberPath = path.isEmpty ? name : "\(path).\(name)"
+                if name.utf8.contains(0) { return memberPath }
+                if let found = firstStringWithNUL(in: member, path: memberPath) { return found }
+            }
+        default: break
+        }
+        return nil
     }
 
     public static let decoder: JSONDecoder = {

@@ -4,7 +4,16 @@ import Foundation
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
+    /// The RFC 6901 pointer of the value being parsed (for a duplicate member name, that
+    /// member's), so a caller can name the field; "" at the top level.
+    public var pointer: String = ""
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+
+    public init(offset: Int, reason: String, pointer: String = "") {
+        self.offset = offset
+        self.reason = reason
+        self.pointer = pointer
+    }
 }
 
 extension JSONValue {
@@ -35,10 +44,16 @@ extension JSONValue {
 private struct JSONParser {
     let bytes: [UInt8]
     var index = 0
+    /// The reference tokens from the document to the value being parsed.
+    var path: [String] = []
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
+    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason, pointer: pointer) }
+
+    var pointer: String {
+        path.map { "/" + $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined()
+    }
 
     var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -81,9 +96,11 @@ private struct JSONParser {
             skipWhitespace()
             try expect(":")
             skipWhitespace()
+            path.append(name)
+            defer { path.removeLast() }
             let value = try parseValue(depth: depth + 1)
             guard members.updateValue(value, forKey: name) == nil else {
-                throw JSONParseError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
+                throw JSONParseError(offset: nameOffset, reason: "duplicate member name \"\(name)\"", pointer: pointer)
             }
             skipWhitespace()
             if current == UInt8(ascii: ",") { index += 1; continue }
@@ -99,6 +116,8 @@ private struct JSONParser {
         if current == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
             skipWhitespace()
+            path.append(String(items.count))
+            defer { path.removeLast() }
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
             if current == UInt8(ascii: ",") { index += 1; continue }

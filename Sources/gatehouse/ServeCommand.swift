@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeoutSeconds: Double?
     @Option(help: "Strict-Transport-Security per edge host: HOST=VALUE, comma-separated ('*' for every host), e.g. 'app.example.com=max-age=31536000; includeSubDomains'.")
     var hsts: String?
+    @Option(help: "Storage quota of an org that sets no storageQuotaBytes: bytes of code, uploaded and unpacked (default 1 GiB).")
+    var orgStorageQuotaBytes: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -57,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
                 maxBodyBytes: maxBodyBytes, maxCodeBytes: maxCodeBytes, shutdownGraceSeconds: shutdownGraceSeconds, externalURL: externalURL,
                 logLevel: logLevel, keyRefreshSeconds: keyRefreshSeconds, loginReturnOrigins: loginReturnOrigins,
                 policiesDir: policiesDir, trustedProxies: trustedProxies, handshakeTimeoutSeconds: handshakeTimeoutSeconds,
-                headerTimeoutSeconds: headerTimeoutSeconds, idleTimeoutSeconds: idleTimeoutSeconds, hsts: hsts))
+                headerTimeoutSeconds: headerTimeoutSeconds, idleTimeoutSeconds: idleTimeoutSeconds, hsts: hsts,
+                orgStorageQuotaBytes: orgStorageQuotaBytes))
         let level = try configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)

@@ -227,6 +227,61 @@ def test_body_over_1_mib_is_413(gh, chunked):
     assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
 
 
+@pytest.mark.parametrize("template,field,pointer", [
+    ('{"name":"%s","displayName":"a","displayName":"b"}', "displayName", "/displayName"),
+    ('{"name":"%s","name":"other"}', "name", "/name"),
+])
+def test_a_member_given_twice_is_400_naming_it(gh, template, field, pointer):
+    name = uniq("dup")
+    r = gh.api("POST", "/v1/orgs", content=template % name, headers={"Content-Type": "application/json"})
+    doc = assert_problem(r, 400, slug="invalid-field", field=field)
+    assert doc["errors"] == [{"pointer": pointer, "message": doc["detail"]}], doc
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+    # PUT, where the path names the resource, reads the body as strictly.
+    r = gh.api("PUT", f"/v1/orgs/{name}", content=template % name, headers={"Content-Type": "application/json"})
+    assert_problem(r, 400, slug="invalid-field", field=field)
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_two_auth_accepts_cannot_make_a_route_public(gh, org):
+    check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "http", "http": {"url": URL}}), 201)
+    body = ('{"name":"rt","function":"fn","paths":["/dup"],'
+            '"auth":{"mode":"api-key","accept":["api-key"],"accept":["none"]}}')
+    r = gh.api("POST", f"/v1/orgs/{org}/routes", content=body, headers={"Content-Type": "application/json"})
+    doc = assert_problem(r, 400, slug="invalid-field", field="auth.accept")
+    assert doc["errors"][0]["pointer"] == "/auth/accept"
+    assert_problem(gh.api("GET", f"/v1/orgs/{org}/routes/rt"), 404)
+
+
+@pytest.mark.parametrize("body", [
+    '{"name":"%s",}', '{"name":"%s","displayName":"x",}', '\ufeff{"name":"%s"}', '{"name":"%s"}\n,',
+], ids=["trailing-comma", "trailing-comma-after-member", "byte-order-mark", "comma-after-document"])
+def test_lax_json_is_400(gh, body):
+    name = uniq("lax")
+    r = gh.api("POST", "/v1/orgs", content=(body % name).encode(), headers={"Content-Type": "application/json"})
+    assert_problem(r, 400, slug="malformed-json")
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_a_nul_in_a_string_is_400_naming_the_field(gh):
+    name = uniq("nul")
+    r = gh.api("POST", "/v1/orgs", content='{"name":"%s","displayName":"Ac\\u0000me"}' % name,
+               headers={"Content-Type": "application/json"})
+    assert_problem(r, 400, slug="invalid-field", field="displayName")
+    assert_problem(gh.api("GET", f"/v1/orgs/{name}"), 404)
+
+
+def test_a_100k_character_path_is_a_problem_not_a_bare_400(gh):
+    host, port = gh.admin_addr.rsplit(":", 1)
+    r = http1_request(host, int(port), target="/v1/orgs/" + "a" * 100_000, tls_ca=gh.ca,
+                      headers=[("Authorization", f"Bearer {gh.token}")])
+    doc = assert_problem(r, 400, slug="bad-request")
+    assert "80 KiB" in doc["detail"], doc
+    assert r.headers.get("x-request-id") == doc["requestId"]
+    # The listener still serves the next connection.
+    check(gh.api("GET", "/v1/orgs"), 200)
+
+
 # --- optimistic concurrency -------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ code, so they need the `process` driver (python3 on the machine); the others onl
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
+import zipfile
 
 import pytest
 
@@ -166,3 +168,160 @@ def test_the_cli_from_a_directory_to_an_invoked_function_and_its_runs(gh, cli, t
     downloaded = tmp_path / "downloaded.py"
     cli("function", "code", "get", "hello", "--org", org, "-f", str(downloaded))
     assert downloaded.read_bytes() == single.read_bytes()
+
+
+# --- Storage quota, collection of unused code, build checks ------------------------------------
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def padded_code(tag: str, unpacked: int) -> bytes:
+    """A small zip (zeros compress to almost nothing) that unpacks to about `unpacked` bytes."""
+    return zip_of({"main.py": HELLO + f"TAG = {tag!r}\n".encode(), "padding.bin": b"\0" * unpacked})
+
+
+def code_entries(gh) -> tuple[set[str], set[str]]:
+    """What the code directory holds: unpacked entries and blobs (staging excluded)."""
+    root = gh.data_dir / "code"
+    unpacked = {p.name for p in root.iterdir() if p.name != "blobs" and not p.name.startswith(".")}
+    blobs = {p.name for p in (root / "blobs").iterdir() if not p.name.startswith(".")} if (root / "blobs").exists() else set()
+    return unpacked, blobs
+
+
+def disk_bytes(path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def wait_for(condition, what: str, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+    return result
+
+
+def org_status(gh, org: str) -> dict:
+    return check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()["status"]
+
+
+@pytest.fixture(scope="module")
+def quota_gh(gatehouse_factory):
+    return gatehouse_factory("--org-storage-quota-bytes", "3000000", name="gatehouse-quota")
+
+
+@pytest.mark.needs_driver
+def test_replaced_code_goes_at_once_and_usage_stays_within_the_quota(quota_gh):
+    gh = quota_gh
+    org = new_function(gh)
+    assert org_status(gh, org) == {"storageLimitBytes": 3000000, "storageUsedBytes": 0}
+    before = disk_bytes(gh.data_dir / "code")
+    sizes = []
+    for i in range(8):
+        code = padded_code(f"v{i}", 1_000_000)
+        saved = check(upload(gh, org, code, "application/zip", ""), 202).json()["code"]
+        hex_ = saved["digest"].split(":")[1]
+        # Only this upload is left on disk: the one before it went when nothing named it.
+        wait_for(lambda: code_entries(gh) == ({hex_}, {hex_}), f"only upload {i} on disk")
+        used = org_status(gh, org)["storageUsedBytes"]
+        assert used == saved["size"] + saved["unpackedBytes"] <= 3000000
+        sizes.append(used)
+    grown = disk_bytes(gh.data_dir / "code") - before
+    assert grown <= max(sizes), (before, grown, sizes)
+
+
+@pytest.mark.needs_driver
+def test_an_upload_past_the_quota_is_refused_and_leaves_nothing_on_disk(quota_gh):
+    gh = quota_gh
+    org = gh.create_org(uniq("quota"))
+    for fn in ("a", "b", "c"):
+        check(gh.api("POST", f"/v1/orgs/{org}/functions", {"name": fn, **PROCESS}), 201)
+    check(gh.api("PUT", f"/v1/orgs/{org}/functions/a/code", content=padded_code("a", 1_200_000),
+                 headers={"content-type": "application/zip"}), 202)
+    check(gh.api("PUT", f"/v1/orgs/{org}/functions/b/code", content=padded_code("b", 1_200_000),
+                 headers={"content-type": "application/zip"}), 202)
+    used = org_status(gh, org)["storageUsedBytes"]
+    assert 2_400_000 < used <= 3_000_000
+    wait_for(lambda: len(code_entries(gh)[1]) >= 2, "both uploads stored")
+    on_disk, disk = code_entries(gh), disk_bytes(gh.data_dir / "code")
+
+    # Past the quota once unpacked (the zip itself is small), and as a file larger than the room.
+    for content, content_type, query in [
+        (padded_code("c", 1_200_000), "application/zip", ""),
+        (tar_gz({"main.py": HELLO, "padding.bin": b"\0" * 1_200_000}), "application/gzip", ""),
+        (b"#" * 700_000, "application/octet-stream", "?filename=main.py"),
+    ]:
+        r = gh.api("PUT", f"/v1/orgs/{org}/functions/c/code{query}", content=content, headers={"content-type": content_type})
+        problem = assert_problem(r, 413, "storage-quota-exceeded")
+        assert org in problem["detail"] and "3000000" in problem["detail"], problem
+        assert code_entries(gh) == on_disk and disk_bytes(gh.data_dir / "code") == disk
+    assert org_status(gh, org)["storageUsedBytes"] == used
+
+    # The org's own quota overrides the server's; its status says which applies.
+    assert_problem(gh.api("PUT", f"/v1/orgs/{org}", {"storageQuotaBytes": -1}), 400, field="storageQuotaBytes")
+    raised = check(gh.api("PUT", f"/v1/orgs/{org}", {"storageQuotaBytes": 5_000_000, "status": {"storageUsedBytes": 0, "storageLimitBytes": 1}}), 200).json()
+    assert raised["storageQuotaBytes"] == 5_000_000 and raised["status"] == {"storageLimitBytes": 5_000_000, "storageUsedBytes": used}
+    third = check(gh.api("PUT", f"/v1/orgs/{org}/functions/c/code", content=padded_code("c", 1_200_000),
+                         headers={"content-type": "application/zip"}), 202).json()["code"]
+
+    # A deleted function's code goes at once too.
+    check(gh.api("DELETE", f"/v1/orgs/{org}/functions/c"), 204)
+    gone = third["digest"].split(":")[1]
+    wait_for(lambda: gone not in code_entries(gh)[0] and gone not in code_entries(gh)[1], "the deleted function's code removed")
+    assert org_status(gh, org)["storageUsedBytes"] == used
+
+
+def test_unreadable_archives_are_refused_without_host_paths_or_tool_output(gh):
+    org = new_function(gh)
+    valid_zip = zip_of({"main.py": HELLO})
+    for content, content_type in [
+        (b"not a zip at all", "application/zip"),
+        (valid_zip[: len(valid_zip) // 2], "application/zip"),
+        (valid_zip[:30] + b"\xff" * 200 + valid_zip[230:], "application/zip"),
+        (b"\x1f\x8b" + b"garbage" * 40, "application/gzip"),
+        (b"plain text, not gzip", "application/gzip"),
+    ]:
+        problem = assert_problem(upload(gh, org, content, content_type, ""), 400, field="code")
+        text = json.dumps(problem)
+        for leak in ("Traceback", "tar:", "gzip:", str(gh.data_dir), "/tmp", "File \\\""):
+            assert leak not in text, problem
+        assert "cannot be read" in problem["detail"], problem
+    unpacked, blobs = code_entries(gh)
+    assert not any(hashlib.sha256(c).hexdigest() in blobs for c in (b"not a zip at all", b"plain text, not gzip"))
+
+
+@pytest.mark.needs_driver
+@pytest.mark.parametrize("language,handler,filename,source,where", [
+    ("python3", "main.handle", "main.py", b"def handle(request)\n    return 1\n", "main.py, line 1: SyntaxError: expected ':'"),
+    ("node", "index.handle", "index.js", b"exports.handle = async (req) => {\n  return {a: };\n};\n", "index.js, line 2: SyntaxError"),
+])
+def test_a_handler_that_does_not_compile_builds_to_an_error_saying_where(gh, language, handler, filename, source, where):
+    org = new_function(gh, {"runtime": "process", "process": {"language": language, "handler": handler}})
+    check(upload(gh, org, source, query=f"?filename={filename}"), 202)
+    status = wait_built(gh, org)["status"]
+    assert status["state"] == "error" and status["reason"].startswith(where), status
+    assert str(gh.data_dir) not in status["reason"]
+    # Invoking it says why, instead of starting a worker that dies.
+    problem = assert_problem(gh.api("POST", f"/v1/orgs/{org}/functions/fn/invoke", {}), 503, "function-not-ready")
+    assert where in problem["detail"], problem
+
+
+def test_a_wasm_module_that_does_not_validate_builds_to_an_error(gh):
+    org = new_function(gh, {"runtime": "wasm"})
+    check(upload(gh, org, b'(module (func (export "_start") (drop (i32.add (i32.const 1)))))', query="?filename=fn.wat"), 202)
+    status = wait_built(gh, org)["status"]
+    assert status["state"] == "error" and status["reason"], status
+
+
+def test_the_cli_sets_an_orgs_storage_quota(gh, cli):
+    org = uniq("cli-quota")
+    created = json.loads(cli("org", "create", org, "--storage-quota-bytes", "12345", "-o", "json").stdout)
+    assert created["storageQuotaBytes"] == 12345 and created["status"] == {"storageLimitBytes": 12345, "storageUsedBytes": 0}
+    updated = json.loads(cli("org", "update", org, "--storage-quota-bytes", "54321", "-o", "json").stdout)
+    assert updated["status"]["storageLimitBytes"] == 54321, updated
+    assert check(gh.api("GET", f"/v1/orgs/{org}"), 200).json()["storageQuotaBytes"] == 54321

@@ -303,6 +303,15 @@ import Testing
         #expect(fromFile.reason.contains("brackets"))
     }
 
+    @Test func orgStorageQuotaBytesComesFromEverySourceAndDefaultsTo1GiB() throws {
+        #expect(try load().orgStorageQuotaBytes == 1 << 30)
+        #expect(try load(flags: .init(orgStorageQuotaBytes: 4096)).orgStorageQuotaBytes == 4096)
+        #expect(try load(environment: ["GATEHOUSE_ORG_STORAGE_QUOTA_BYTES": "8192"]).orgStorageQuotaBytes == 8192)
+        #expect(try load(configFile: try writeFile("orgStorageQuotaBytes: 2_000_000\n")).orgStorageQuotaBytes == 2_000_000)
+        #expect(loadError(flags: .init(orgStorageQuotaBytes: 0))?.key == "orgStorageQuotaBytes")
+        #expect(loadError(environment: ["GATEHOUSE_ORG_STORAGE_QUOTA_BYTES": "lots"])?.key == "GATEHOUSE_ORG_STORAGE_QUOTA_BYTES")
+    }
+
     @Test func maxCodeBytesComesFromEverySource() throws {
         #expect(try load(flags: .init(maxCodeBytes: 4096)).maxCodeBytes == 4096)
         #expect(try load(environment: ["GATEHOUSE_MAX_CODE_BYTES": "8192"]).maxCodeBytes == 8192)

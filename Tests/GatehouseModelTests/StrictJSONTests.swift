@@ -78,4 +78,57 @@ import Testing
         #expect(url.usesTLS)
         #expect(try UpstreamURL(parsing: "http://example.com", field: "u").port == 80)
     }
+
+    /// Readers disagree on which of two same-named members wins (with two `accept`s a route's
+    /// auth could be read as public): a member named twice is refused, naming it.
+    @Test func aMemberNamedTwiceIsRefusedWithItsPointer() {
+        let cases: [(String, String, String)] = [
+            (#"{"name":"a","function":"f","paths":["/"],"auth":{"accept":["api-key"],"accept":["none"]}}"#, "auth.accept", "/auth/accept"),
+            (#"{"name":"a","name":"b","function":"f","paths":["/"]}"#, "name", "/name"),
+            (#"{"name":"a","function":"f","paths":["/"],"cors":[{"x":1,"x":2}]}"#, "cors[0].x", "/cors/0/x"),
+            (#"{"name":"a","function":"f","paths":["/"],"a~/b":1,"a~/b":2}"#, "a~/b", "/a~0~1b"),
+        ]
+        for (json, field, pointer) in cases {
+            do {
+                _ = try decode(Route.self, json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect(error.status == 400)
+                #expect(error.slug == "invalid-field")
+                #expect(error.field == field)
+                #expect(error.errors?.first?.pointer == pointer)
+            }
+        }
+    }
+
+    @Test func trailingCommasAByteOrderMarkAndOtherLaxSyntaxAreRefused() {
+        let lax = [
+            #"{"name":"acme",}"#, #"{"name":"acme","displayName":["a",]}"#, "\u{FEFF}{\"name\":\"acme\"}",
+            #"{"name":"acme"} x"#, #"{"name":'acme'}"#, #"{"name":"acme" /* c */}"#, #"{"name":"acme","storageQuotaBytes":NaN}"#,
+        ]
+        for json in lax {
+            do {
+                _ = try decode(Org.self, json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect(error.slug == "malformed-json", "\(json): \(error)")
+                #expect(error.status == 400)
+            }
+        }
+    }
+
+    @Test func aNULInAnyStringIsRefusedNamingTheField() {
+        func field(of attempt: () throws(Problem) -> Void) -> String? {
+            do {
+                try attempt()
+                Issue.record("a NUL was accepted")
+                return nil
+            } catch {
+                #expect(error.slug == "invalid-field")
+                return error.field
+            }
+        }
+        #expect(field { () throws(Problem) in _ = try decode(Org.self, #"{"name":"acme","displayName":"Ac\u0000me"}"#) } == "displayName")
+        #expect(field { () throws(Problem) in _ = try decode(Route.self, #"{"name":"a","function":"f","paths":["/","/x\u0000"]}"#) } == "paths[1]")
+    }
 }

@@ -58,7 +58,8 @@ enum AdminRouter {
                 authorizer: authorizer))
         let store = dependencies.store
         SigningKeyRoutes.register(on: router, issuer: dependencies.issuer)
-        ResourceEndpoints(store: store, rules: OrgRules()).register(on: router)
+        let storage = dependencies.functions?.orgStorage ?? OrgStorage(defaultQuotaBytes: ServeConfiguration.defaultOrgStorageQuotaBytes)
+        ResourceEndpoints(store: store, rules: OrgRules(storage: storage)).register(on: router)
         ResourceEndpoints(store: store, rules: FunctionRules()).register(on: router)
         ResourceEndpoints(store: store, rules: RouteRules()).register(on: router)
         ResourceEndpoints(store: store, rules: SecretRules(sealer: dependencies.sealer)).register(on: router)

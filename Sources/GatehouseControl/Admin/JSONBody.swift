@@ -31,6 +31,8 @@ enum JSONBody {
     /// Decodes strictly. On PUT the path names the resource, so the body may leave `name` out;
     /// when it gives one, it must agree.
     static func decode<R: Resource>(_ type: R.Type, from data: Data, pathName: String?) throws -> R {
+        // Before anything reads `name`: with two, JSONSerialization keeps the first.
+        try StrictJSON.checkSyntax(data)
         var data = data
         if let pathName,
             var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]

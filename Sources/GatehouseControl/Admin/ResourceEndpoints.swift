@@ -47,26 +47,31 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
         let after = try request.uri.queryParameters.get("cursor").map(Cursor.decode)
         // A principal of one org sees that org only (`AdminAccess`).
         let onlyOrg = R.kind == .org ? principal?.org : nil
+        let rules = self.rules
         let items: [R] = try await store.read { reader in
             try requireOrg(org, in: reader)
+            let found: [R]
             if let onlyOrg {
                 guard after.map({ onlyOrg > $0 }) ?? true else { return [] }
-                return try reader.resource(R.self, org: "", name: onlyOrg).map { [$0] } ?? []
+                found = try reader.resource(R.self, org: "", name: onlyOrg).map { [$0] } ?? []
+            } else {
+                found = try reader.resources(R.self, org: org, after: after, limit: limit + 1)
             }
-            return try reader.resources(R.self, org: org, after: after, limit: limit + 1)
+            return try found.map { try rules.presented($0, in: reader) }
         }
-        let page = Array(items.prefix(limit)).map(rules.presented)
+        let page = Array(items.prefix(limit))
         let next = items.count > limit ? page.last.map { Cursor.encode($0.name) } : nil
         return try JSONResponse.make(.ok, ListPage(items: page, nextCursor: next))
     }
 
     func get(org: String, name: String) async throws -> Response {
+        let rules = self.rules
         let found: R? = try await store.read { reader in
             try requireOrg(org, in: reader)
-            return try reader.resource(R.self, org: org, name: name)
+            return try reader.resource(R.self, org: org, name: name).map { try rules.presented($0, in: reader) }
         }
         guard let found else { throw notFound(org: org, name: name) }
-        return try JSONResponse.make(.ok, rules.presented(found), etag: found.revision)
+        return try JSONResponse.make(.ok, found, etag: found.revision)
     }
 
     enum WriteMode { case create, put }
@@ -93,12 +98,13 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
             if existing == nil { (resource, shownOnce) = try rules.created(resource, org: org) }
             try rules.checkWrite(resource, org: org, in: writer)
             let (storable, sealed) = try rules.storable(resource, org: org, existing: existing)
-            return (try writer.save(storable, org: org, sealed: sealed), existing == nil, shownOnce)
+            let saved = try writer.save(storable, org: org, sealed: sealed)
+            return (try rules.presented(saved, in: writer), existing == nil, shownOnce)
         }
         var headers: HTTPFields = [:]
         if created { headers[.location] = location(org: org, name: saved.name) }
         // Members shown once (a new API key) join the create response, and no other.
-        let shown = WithMembers(value: rules.presented(saved), members: created ? shownOnce : [:])
+        let shown = WithMembers(value: saved, members: created ? shownOnce : [:])
         if created, !shownOnce.isEmpty { headers[.cacheControl] = "no-store" }
         return try JSONResponse.make(created ? .created : .ok, shown, etag: saved.revision, headers: headers)
     }

@@ -18,6 +18,9 @@ protocol ResourceRules<R>: Sendable {
     func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?)
     /// The resource as responses show it.
     func presented(_ resource: R) -> R
+    /// The same, with what the server works out from other resources (an org's storage use),
+    /// read in the transaction that read or wrote the resource.
+    func presented(_ resource: R, in store: any StoreReader) throws -> R
     /// Called in the write transaction when the resource does not exist yet, before the other
     /// rules: the resource with what the server generates for it, and members to add to the
     /// create response only (a value shown once, such as a new API key). Later responses never
@@ -30,10 +33,26 @@ extension ResourceRules {
     func checkDelete(_ resource: R, org: String, in store: any StoreReader) throws {}
     func storable(_ resource: R, org: String, existing: StoredDocument?) throws -> (R, Data?) { (resource, nil) }
     func presented(_ resource: R) -> R { resource }
+    func presented(_ resource: R, in store: any StoreReader) throws -> R { presented(resource) }
     func created(_ resource: R, org: String) throws -> (R, shownOnce: [String: String]) { (resource, [:]) }
 }
 
 struct OrgRules: ResourceRules {
+    let storage: OrgStorage
+
+    /// `status` is the server's: what a write sends of it is dropped.
+    func storable(_ org: Org, org _: String, existing: StoredDocument?) throws -> (Org, Data?) {
+        var org = org
+        org.status = nil
+        return (org, nil)
+    }
+
+    func presented(_ org: Org, in store: any StoreReader) throws -> Org {
+        var org = org
+        org.status = try storage.status(of: org, in: store)
+        return org
+    }
+
     /// An org is deleted only once it owns nothing: a tenant's data is never removed as a side effect.
     func checkDelete(_ org: Org, org _: String, in store: any StoreReader) throws {
         var owned: [String] = []

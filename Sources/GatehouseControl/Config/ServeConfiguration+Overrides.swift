@@ -20,6 +20,7 @@ extension ServeConfiguration {
         public var headerTimeoutSeconds: Double?
         public var idleTimeoutSeconds: Double?
         public var hsts: String?
+        public var orgStorageQuotaBytes: Int?
 
         public init(
             dataDir: String? = nil,
@@ -39,7 +40,8 @@ extension ServeConfiguration {
             handshakeTimeoutSeconds: Double? = nil,
             headerTimeoutSeconds: Double? = nil,
             idleTimeoutSeconds: Double? = nil,
-            hsts: String? = nil
+            hsts: String? = nil,
+            orgStorageQuotaBytes: Int? = nil
         ) {
             self.dataDir = dataDir
             self.certsDir = certsDir
@@ -59,6 +61,7 @@ extension ServeConfiguration {
             self.headerTimeoutSeconds = headerTimeoutSeconds
             self.idleTimeoutSeconds = idleTimeoutSeconds
             self.hsts = hsts
+            self.orgStorageQuotaBytes = orgStorageQuotaBytes
         }
     }
 
@@ -82,6 +85,7 @@ extension ServeConfiguration {
         if let v = overrides.headerTimeoutSeconds { headerTimeoutSeconds = v }
         if let v = overrides.idleTimeoutSeconds { idleTimeoutSeconds = v }
         if let v = overrides.hsts { hsts = v }
+        if let v = overrides.orgStorageQuotaBytes { orgStorageQuotaBytes = v }
     }
 }
 
@@ -114,6 +118,7 @@ extension ServeConfiguration.Overrides {
         case (.headerTimeoutSeconds, .number(let v)): headerTimeoutSeconds = v
         case (.idleTimeoutSeconds, .number(let v)): idleTimeoutSeconds = v
         case (.hsts, .string(let v)): hsts = v
+        case (.orgStorageQuotaBytes, .integer(let v)): orgStorageQuotaBytes = v
         default: preconditionFailure("\(setting) parsed as the wrong type: \(value)")
         }
     }
@@ -139,6 +144,7 @@ extension ServeConfiguration.Overrides {
         if let v = headerTimeoutSeconds { result.append((.headerTimeoutSeconds, .number(v))) }
         if let v = idleTimeoutSeconds { result.append((.idleTimeoutSeconds, .number(v))) }
         if let v = hsts { result.append((.hsts, .string(v))) }
+        if let v = orgStorageQuotaBytes { result.append((.orgStorageQuotaBytes, .integer(v))) }
         return result
     }
 }

@@ -23,6 +23,7 @@ extension ServeConfiguration {
         all.loginReturnOrigins = loginReturnOrigins
         all.policiesDir = policiesDir
         all.trustedProxies = trustedProxies
+        all.orgStorageQuotaBytes = orgStorageQuotaBytes
         for (setting, value) in all.values {
             if let reason = Self.problem(with: value, for: setting) {
                 throw ConfigurationError(key: setting.rawValue, reason: reason)
@@ -45,7 +46,7 @@ extension ServeConfiguration {
             }
         case (.dataDir, .string(let path)), (.certsDir, .string(let path)), (.policiesDir, .string(let path)):
             return path.isEmpty ? "must not be empty" : nil
-        case (.maxBodyBytes, .integer(let bytes)), (.maxCodeBytes, .integer(let bytes)):
+        case (.maxBodyBytes, .integer(let bytes)), (.maxCodeBytes, .integer(let bytes)), (.orgStorageQuotaBytes, .integer(let bytes)):
             return bytes > 0 ? nil : "must be greater than 0 (got \(bytes))"
         case (.shutdownGraceSeconds, .number(let seconds)):
             return seconds.isFinite && seconds >= 0 ? nil : "must be a number of seconds, 0 or more (got \(seconds))"

@@ -11,6 +11,8 @@ public struct ServeConfiguration: Hashable, Sendable {
     public static let defaultMaxBodyBytes = 10 * 1024 * 1024
     /// 64 MiB: a function's code, its dependencies included, is seldom larger.
     public static let defaultMaxCodeBytes = 64 * 1024 * 1024
+    /// 1 GiB: two uploads unpacked to the largest size one may have, or many ordinary ones.
+    public static let defaultOrgStorageQuotaBytes = 1024 * 1024 * 1024
 
     /// Where the embedded store keeps its database.
     public var dataDir: String
@@ -63,6 +65,9 @@ public struct ServeConfiguration: Hashable, Sendable {
     /// host not named otherwise. Sent on TLS edge responses only. Nil: none (development certificates
     /// on `localhost` must not pin a browser to HTTPS).
     public var hsts: String?
+    /// The storage quota of an org that sets no `storageQuotaBytes`: the bytes of uploaded code,
+    /// as uploaded and unpacked, its functions may hold.
+    public var orgStorageQuotaBytes: Int
     public var tls: TLSSettings
 
     public init(
@@ -84,6 +89,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         headerTimeoutSeconds: Double = 30,
         idleTimeoutSeconds: Double = 60,
         hsts: String? = nil,
+        orgStorageQuotaBytes: Int = ServeConfiguration.defaultOrgStorageQuotaBytes,
         tls: TLSSettings = TLSSettings()
     ) {
         self.dataDir = dataDir
@@ -104,6 +110,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         self.headerTimeoutSeconds = headerTimeoutSeconds
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.hsts = hsts
+        self.orgStorageQuotaBytes = orgStorageQuotaBytes
         self.tls = tls
     }
 }

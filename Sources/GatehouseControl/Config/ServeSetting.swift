@@ -5,6 +5,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     case maxBodyBytes, maxCodeBytes, shutdownGraceSeconds, externalURL, logLevel, keyRefreshSeconds, loginReturnOrigins
     case policiesDir, trustedProxies
     case handshakeTimeoutSeconds, headerTimeoutSeconds, idleTimeoutSeconds, hsts
+    case orgStorageQuotaBytes
 
     var environmentVariable: String {
         switch self {
@@ -26,6 +27,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .headerTimeoutSeconds: "GATEHOUSE_HEADER_TIMEOUT_SECONDS"
         case .idleTimeoutSeconds: "GATEHOUSE_IDLE_TIMEOUT_SECONDS"
         case .hsts: "GATEHOUSE_HSTS"
+        case .orgStorageQuotaBytes: "GATEHOUSE_ORG_STORAGE_QUOTA_BYTES"
         }
     }
 
@@ -33,7 +35,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
 
     var valueType: ValueType {
         switch self {
-        case .maxBodyBytes, .maxCodeBytes: .integer
+        case .maxBodyBytes, .maxCodeBytes, .orgStorageQuotaBytes: .integer
         case .shutdownGraceSeconds, .keyRefreshSeconds, .handshakeTimeoutSeconds, .headerTimeoutSeconds, .idleTimeoutSeconds: .number
         default: .string
         }

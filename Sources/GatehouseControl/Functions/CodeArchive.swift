@@ -14,45 +14,67 @@ enum CodeArchive {
 
     enum Failure: Error, CustomStringConvertible {
         case refused(entry: String, reason: String)
-        case unreadable(String)
+        /// More than `limit` bytes would be unpacked.
+        case tooLarge(limit: Int)
+        /// `reason` is for the caller and names no host path; `log` is what the tool said.
+        case unreadable(String, log: String? = nil)
 
         var description: String {
             switch self {
             case .refused(let entry, let reason): "archive entry '\(entry.prefix(200))' is refused: \(reason)"
-            case .unreadable(let reason): "the archive cannot be read: \(reason)"
+            case .tooLarge(let limit): "the code unpacks to more than \(limit) bytes"
+            case .unreadable(let reason, _): "the archive cannot be read: \(reason)"
             }
+        }
+
+        /// What the server's log gets beyond `description` (a tool's own words), if anything.
+        var logDetail: String? {
+            if case .unreadable(_, let log) = self { return log }
+            return nil
         }
     }
 
-    static func unpack(_ blob: URL, format: Function.Code.Format, filename: String?, into directory: URL) throws(Failure) {
+    /// Unpacks `blob` into `directory`, refusing more than `maxUnpackedBytes` (at most
+    /// `maxUnpackedBytes` of this type: the org's quota may leave less room).
+    static func unpack(
+        _ blob: URL, format: Function.Code.Format, filename: String?, into directory: URL, maxUnpackedBytes limit: Int = maxUnpackedBytes
+    ) throws(Failure) {
+        let limit = min(limit, maxUnpackedBytes)
         switch format {
         case .file:
             guard let filename, (try? CodePath.validate(filename, field: "filename")) != nil, !filename.contains("/") else {
                 throw .refused(entry: filename ?? "", reason: "a single file needs a plain file name")
             }
+            let size = (try? FileManager.default.attributesOfItem(atPath: blob.path))?[.size] as? Int ?? 0
+            guard size <= limit else { throw .tooLarge(limit: limit) }
             do {
                 try FileManager.default.copyItem(at: blob, to: directory.appendingPathComponent(filename))
             } catch {
-                throw .unreadable("\(error)")
+                throw .unreadable("the file could not be stored", log: "\(error)")
             }
         case .tarGzip:
-            try checkTarListing(try run("/usr/bin/env", ["tar", "-tvzf", blob.path]))
+            let notTar = "not a gzip-compressed tar archive"
+            try checkTarListing(try run(["tar", "-tvzf", blob.path], unreadable: notTar), maxBytes: limit)
             _ = try run(
-                "/usr/bin/env",
-                ["tar", "-xzf", blob.path, "-C", directory.path, "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir"])
+                ["tar", "-xzf", blob.path, "-C", directory.path, "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir"],
+                unreadable: notTar)
         case .zip:
-            _ = try run("/usr/bin/env", ["python3", "-c", zipScript, blob.path, directory.path, String(maxFiles), String(maxUnpackedBytes)])
+            _ = try run(
+                ["python3", "-c", zipScript, blob.path, directory.path, String(maxFiles), String(limit)],
+                unreadable: "not a zip archive")
         }
         try checkTree(directory)
     }
 
     /// `tar -tv` lines: `-rw-r--r-- user/group 1234 2026-01-01 00:00 path` (`-> target` for links).
-    private static func checkTarListing(_ listing: String) throws(Failure) {
+    private static func checkTarListing(_ listing: String, maxBytes: Int) throws(Failure) {
         var files = 0
         var bytes = 0
         for line in listing.split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6, let size = Int(fields[2]) else { throw .unreadable("unexpected listing line '\(line.prefix(200))'") }
+            guard fields.count == 6, let size = Int(fields[2]) else {
+                throw .unreadable("an entry could not be listed", log: "unexpected listing line '\(line.prefix(200))'")
+            }
             var name = String(fields[5])
             let type = fields[0].first ?? "?"
             if type == "l", let arrow = name.range(of: " -> ") {
@@ -68,7 +90,7 @@ enum CodeArchive {
             files += 1
             bytes += size
             guard files <= maxFiles else { throw .refused(entry: name, reason: "more than \(maxFiles) entries") }
-            guard bytes <= maxUnpackedBytes else { throw .refused(entry: name, reason: "more than \(maxUnpackedBytes) bytes unpacked") }
+            guard bytes <= maxBytes else { throw .tooLarge(limit: maxBytes) }
         }
     }
 
@@ -112,61 +134,51 @@ enum CodeArchive {
         }
     }
 
-    private static func run(_ executable: String, _ arguments: [String]) throws(Failure) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        // stderr goes to an unlinked file, not a second pipe: reading one pipe to its end while
-        // the tool fills the other would leave both waiting for ever.
-        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-unpack-\(UUID().uuidString)").path
-        guard FileManager.default.createFile(atPath: errorPath, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let errors = FileHandle(forUpdatingAtPath: errorPath)
-        else { throw .unreadable("a temporary file could not be created") }
-        unlink(errorPath)
-        defer { try? errors.close() }
-        process.standardOutput = output
-        process.standardError = errors
+    /// Runs a tool; when it fails, the caller is told `unreadable` (what the tool wrote names host
+    /// paths, so it goes to the log only), or the refusal the zip script reported.
+    private static func run(_ arguments: [String], unreadable: String) throws(Failure) -> String {
+        let finished: ToolProcess.Finished
         do {
-            try process.run()
+            finished = try ToolProcess.run(arguments)
         } catch {
-            throw .unreadable("\(arguments.first ?? executable) could not be started: \(error)")
+            throw .unreadable("the server could not unpack it", log: error.description)
         }
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errors.seek(toOffset: 0)
-        let err = (try? errors.readToEnd()) ?? Data()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if let refusal = message.split(separator: "\n").first(where: { $0.hasPrefix("REFUSED\t") }) {
+        guard finished.status == 0 else {
+            let lines = finished.errors.split(separator: "\n")
+            if let refusal = lines.first(where: { $0.hasPrefix("REFUSED\t") }) {
                 let parts = refusal.split(separator: "\t", maxSplits: 2)
                 throw .refused(entry: parts.count > 1 ? String(parts[1]) : "", reason: parts.count > 2 ? String(parts[2]) : "refused")
             }
-            throw .unreadable(String(message.prefix(300)))
+            if lines.contains(where: { $0.hasPrefix("TOO-LARGE") }), let limit = Int(arguments.last ?? "") {
+                throw .tooLarge(limit: limit)
+            }
+            throw .unreadable(unreadable, log: String(finished.errors.prefix(2000)))
         }
-        return String(decoding: out, as: UTF8.self)
+        return finished.output
     }
 
     /// Checks every zip entry before extracting any; refusals go to stderr as `REFUSED\tname\treason`.
     private static let zipScript = #"""
-import sys, zipfile, posixpath
+import sys, zipfile
 blob, dest, max_files, max_bytes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def refuse(name, reason):
     sys.stderr.write("REFUSED\t%s\t%s\n" % (name.replace("\t", " ").replace("\n", " "), reason)); sys.exit(3)
 try:
     z = zipfile.ZipFile(blob)
-except zipfile.BadZipFile as e:
-    sys.stderr.write("not a zip archive: %s\n" % e); sys.exit(2)
-infos = z.infolist()
-if len(infos) > max_files: refuse(infos[max_files].filename, "more than %d entries" % max_files)
-total = 0
-for info in infos:
-    name = info.filename
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if name.startswith("/") or ".." in parts or any(ord(c) < 32 for c in name) or "\\" in name:
-        refuse(name, "absolute paths and '..' are not accepted")
-    total += info.file_size
-    if total > max_bytes: refuse(name, "more than %d bytes unpacked" % max_bytes)
-z.extractall(dest)
+    infos = z.infolist()
+    if len(infos) > max_files: refuse(infos[max_files].filename, "more than %d entries" % max_files)
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        if name.startswith("/") or ".." in parts or any(ord(c) < 32 for c in name) or "\\" in name:
+            refuse(name, "absolute paths and '..' are not accepted")
+        total += info.file_size
+        if total > max_bytes: sys.stderr.write("TOO-LARGE\n"); sys.exit(4)
+    z.extractall(dest)
+except SystemExit:
+    raise
+except BaseException as e:
+    sys.stderr.write("%s: %s\n" % (type(e).__name__, e)); sys.exit(2)
 """#
 }

@@ -10,9 +10,11 @@ import NIOPosix
 
 /// `PUT /v1/orgs/{org}/functions/{name}/code` uploads a function's code: one file
 /// (`application/octet-stream`, named by `?filename=` or `Content-Disposition`), a `.tar.gz`
-/// (`application/gzip`) or a `.zip` (`application/zip`). It is stored by digest, unpacked, and
-/// the function answers `202` with `status: building`; the runtime then prepares it (finds the
-/// handler, compiles the module) and the status becomes `ready` or `error` with the reason.
+/// (`application/gzip`) or a `.zip` (`application/zip`). It is checked against the org's storage
+/// quota, stored by digest and unpacked (`CodeUpload`), and the function answers `202` with
+/// `status: building`; the runtime then prepares it (finds the handler, compiles the module),
+/// the handler's file is compiled (`HandlerSyntaxCheck`), and the status becomes `ready` or
+/// `error` with the reason.
 /// `GET` of the same path returns the upload as it was stored.
 enum CodeRoutes {
     static func register(on router: Router<AdminRequestContext>, store: any Store, services: FunctionServices, logger: Logger) {
@@ -28,26 +30,16 @@ enum CodeRoutes {
             let (format, filename) = try uploadFormat(request)
             let body = try await JSONBody.collect(request, upTo: services.maxCodeBytes)
             guard body.readableBytes > 0 else { throw Problem.badRequest("the upload is empty") }
-            let code: Function.Code
             let bytes = Array(body.readableBytesView)
-            do {
-                // Hashing up to maxCodeBytes, writing files and waiting for tar or python: none of
-                // it may hold an event loop or a thread of the cooperative pool.
-                code = try await NIOThreadPool.singleton.runIfActive {
-                    try codes.store(bytes, format: format, filename: filename)
-                }
-            } catch let failure as CodeArchive.Failure {
-                throw Problem.invalidField("code", failure.description)
-            }
-            let building = Function.Status(state: .building, updatedAt: Date())
-            let saved = try await update(org: org, name: name, store: store) { function in
-                function.code = code
-                function.status = building
-            }
+            let upload = CodeUpload(org: org, function: name, store: store, codes: codes, storage: services.orgStorage, logger: logger)
+            let (saved, code) = try await upload.run(bytes, format: format, filename: filename)
             // Off the request: a module may take a while to compile.
             let deployed = DeployedFunction(org: org, function: saved, codeRoot: services.codeRoot)
             Task {
-                let status = await services.invoker.prepare(deployed)
+                let prepared = await services.invoker.prepare(deployed)
+                let failure = prepared.state == .ready
+                    ? try? await NIOThreadPool.singleton.runIfActive { HandlerSyntaxCheck.failure(of: deployed) } : nil
+                let status = failure.map { Function.Status(state: .error, reason: $0, updatedAt: Date()) } ?? prepared
                 do {
                     _ = try await update(org: org, name: name, store: store) { function in
                         // A newer upload (or a runtime change) owns the status now.
@@ -76,7 +68,7 @@ enum CodeRoutes {
     }
 
     /// Reads, changes and writes the function in one transaction (the server's fields only).
-    private static func update(
+    static func update(
         org: String, name: String, store: any Store, _ change: @escaping @Sendable (inout Function) -> Void
     ) async throws -> Function {
         try await store.write { writer in

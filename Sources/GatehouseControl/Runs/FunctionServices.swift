@@ -16,6 +16,8 @@ struct FunctionServices: Sendable {
     var maxBodyBytes: Int
     /// The largest code upload (`--max-code-bytes`); a larger one is refused before it is written.
     var maxCodeBytes: Int
+    /// The storage quota of an org that sets none (`--org-storage-quota-bytes`).
+    var orgStorage = OrgStorage(defaultQuotaBytes: ServeConfiguration.defaultOrgStorageQuotaBytes)
 
     /// The function as the pipeline runs it, or a 404 problem.
     func deployed(org: String, name: String, store: any Store) async throws -> DeployedFunction {

@@ -27,6 +27,6 @@ enum FunctionServicesFactory {
         let runs = RunService(store: store, invoker: invoker, codeRoot: codeRoot, logger: logger)
         return FunctionServices(
             invoker: invoker, runs: runs, callbacks: callbacks, codeRoot: codeRoot, maxBodyBytes: configuration.maxBodyBytes,
-            maxCodeBytes: configuration.maxCodeBytes)
+            maxCodeBytes: configuration.maxCodeBytes, orgStorage: OrgStorage(defaultQuotaBytes: configuration.orgStorageQuotaBytes))
     }
 }

@@ -141,7 +141,9 @@ public enum GatehouseServer {
                         tlsConfiguration: controlTLS,
                         configuration: .init(
                             idleTimeout: .seconds(configuration.idleTimeoutSeconds), gracefulCloseTimeout: .seconds(1),
-                            streamConfiguration: .init(idleTimeout: .milliseconds(Int64(configuration.headerTimeoutSeconds * 1000)))),
+                            streamConfiguration: .init(
+                                additionalChannelHandlers: [UnparsableRequestHandler(logger: logger)],
+                                idleTimeout: .milliseconds(Int64(configuration.headerTimeoutSeconds * 1000)))),
                         responder: responder),
                     timeout: .milliseconds(Int64(configuration.handshakeTimeoutSeconds * 1000)))
             },
