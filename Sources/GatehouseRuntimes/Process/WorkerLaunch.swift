@@ -15,6 +15,8 @@ struct WorkerLaunch: Sendable {
     let workRoot: URL
     let secrets: [String: [String: String]]
     let env: [String: String]
+    /// The compiled system-call filter's file (see `WorkerSandbox.writeFilter`), under bubblewrap.
+    let seccompFile: String?
 
     struct Interpreter: Sendable {
         let executable: String
@@ -28,13 +30,20 @@ struct WorkerLaunch: Sendable {
     private var runtimes: String { sandboxed ? "/gatehouse-runtimes" : runtimesDirectory.path }
     private func inside(_ privateDirectory: URL) -> String { sandboxed ? "/gatehouse" : privateDirectory.path }
 
-    var executable: String { sandbox.bubblewrap ?? "/bin/sh" }
     var workingDirectory: URL { sandboxed ? URL(fileURLWithPath: "/") : codeDirectory }
 
-    func socketPath(privateDirectory: URL) -> String { privateDirectory.appendingPathComponent("sock").path }
+    /// Where the worker's socket may be, as Gatehouse sees it. Under bubblewrap the private
+    /// directory is a tmpfs inside the sandbox, reached through `/proc/<pid>/root` of one of the
+    /// sandbox's processes (`pid` is the process Gatehouse started).
+    func socketCandidates(privateDirectory: URL, pid: pid_t) -> [String] {
+        guard sandboxed else { return [privateDirectory.appendingPathComponent("sock").path] }
+        return ProcessTree.members(of: pid).dropFirst().map { "/proc/\($0)/root/gatehouse/sock" }
+    }
 
-    /// `<workRoot>/w<id>/` with `tmp/` and `secrets/<secret>/<key>` (0400 files in 0500
-    /// directories): the worker's only writable place, removed when it stops.
+    /// `<workRoot>/w<id>/` with `secrets/<secret>/<key>` (0400 files in 0500 directories), and,
+    /// outside bubblewrap, `tmp/` and the socket: the worker's only writable place there, removed
+    /// when it stops. Under bubblewrap only `secrets/` is used (bound read-only into the
+    /// worker's tmpfs), owned by the worker's host user.
     func makePrivateDirectory(id: Int) throws -> URL {
         let manager = FileManager.default
         let directory = workRoot.appendingPathComponent("w\(id)", isDirectory: true)
@@ -54,22 +63,58 @@ struct WorkerLaunch: Sendable {
             try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: dir.path)
         }
         try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: secretsDirectory.path)
+        if sandboxed, let user = sandbox.hostUser, !Self.give(secretsDirectory, to: user) {
+            throw RuntimeError.system("the function's secret files could not be given to the worker's user")
+        }
         return directory
     }
 
-    func arguments(privateDirectory: URL) -> [String] {
-        let limits =
-            "ulimit -v \(addressSpaceKiB) && ulimit -t \(process.effectiveCPUSeconds) && ulimit -n \(process.effectiveOpenFiles) && exec \"$@\""
-        guard sandboxed else { return ["-c", limits, "gatehouse-worker"] + Self.diesWithGatehouse + command }
-        let shell = ["-c", limits, "gatehouse-worker"] + command
-        var arguments = sandbox.systemBinds(extra: interpreter.map { [$0.prefix] } ?? [])
+    /// The command and its arguments: under bubblewrap (see `WorkerSandbox.command`) or not,
+    /// the worker's own command runs under `prlimit` with the function's limits.
+    func command(privateDirectory: URL) -> (executable: String, arguments: [String]) {
+        guard sandboxed else { return (Self.prlimit, limits(processes: false) + Self.diesWithGatehouse + command) }
+        var openings = [codeDirectory.path, runtimesDirectory.path, privateDirectory.appendingPathComponent("secrets").path]
+        var arguments = sandbox.systemBinds()
+        arguments += ["--ro-bind-fd", "3", "/code", "--ro-bind-fd", "4", "/gatehouse-runtimes"]
+        // The one writable place, a tmpfs of tmpMB: the private directory, with /tmp inside it.
+        arguments += ["--size", String(process.effectiveTmpMB << 20), "--tmpfs", "/gatehouse", "--dir", "/gatehouse/tmp"]
+        arguments += ["--symlink", "gatehouse/tmp", "/tmp", "--ro-bind-fd", "5", "/gatehouse/secrets"]
+        if let prefix = interpreter?.prefix, !prefix.hasPrefix("/usr/"), prefix != "/usr" {
+            openings.append(prefix)
+            arguments += ["--ro-bind-fd", String(openings.count + 2), prefix]
+        }
+        if let seccompFile {
+            openings.append(seccompFile)
+            arguments += ["--seccomp", String(openings.count + 2)]
+        }
         if process.network == true { arguments.append("--share-net") }
-        arguments += [
-            "--ro-bind", codeDirectory.path, "/code", "--ro-bind", runtimesDirectory.path, "/gatehouse-runtimes",
-            "--bind", privateDirectory.path, "/gatehouse", "--chdir", "/code", "--clearenv",
-        ]
+        arguments += ["--chdir", "/code", "--clearenv"]
         for (name, value) in environment(privateDirectory: privateDirectory) { arguments += ["--setenv", name, value] }
-        return arguments + ["--", "/bin/sh"] + shell
+        // The descriptors bubblewrap bound are closed before the worker runs: an open directory
+        // of the host's is a way out of any sandbox.
+        let closing = ["/bin/sh", "-c", (3..<(openings.count + 3)).map { "exec \($0)<&-;" }.joined(separator: " ") + #" exec "$@""#, "gatehouse-worker"]
+        return sandbox.command(opening: openings, bubblewrap: arguments, inner: closing + [Self.prlimit] + limits(processes: true) + command)
+    }
+
+    /// prlimit (util-linux) options for the function's limits, in bytes where the kernel counts
+    /// bytes. RLIMIT_NPROC only under bubblewrap: there it counts the processes of the worker's
+    /// own user namespace, outside it those of Gatehouse's whole user.
+    private func limits(processes: Bool) -> [String] {
+        var options = [
+            "--as=\(addressSpaceKiB * 1024)", "--cpu=\(process.effectiveCPUSeconds)", "--nofile=\(process.effectiveOpenFiles)",
+            "--fsize=\(process.effectiveFileSizeMB << 20)",
+        ]
+        if processes { options.append("--nproc=\(process.effectiveMaxProcesses)") }
+        return options + ["--"]
+    }
+
+    private static let prlimit = Executables.find("prlimit") ?? "/usr/bin/prlimit"
+
+    /// Gives a directory tree to `user` (the worker's host user): secrets must be readable by it.
+    private static func give(_ directory: URL, to user: uid_t) -> Bool {
+        guard chown(directory.path, user, user) == 0 else { return false }
+        let entries = FileManager.default.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []
+        return entries.allSatisfy { chown(directory.appendingPathComponent($0).path, user, user) == 0 }
     }
 
     /// Outside bubblewrap (whose `--die-with-parent` does this), a worker still dies with the

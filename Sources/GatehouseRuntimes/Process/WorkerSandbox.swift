@@ -2,39 +2,91 @@ import Foundation
 
 /// How workers are isolated on this machine, probed once: bubblewrap when it is installed and
 /// works here (it needs user namespaces), else plain processes with resource limits only, which
-/// every function's status then warns of.
+/// every function's status then warns of. Under bubblewrap, and where this machine allows each:
+/// bubblewrap itself runs as the unprivileged host user `nobody` when Gatehouse is root (so the
+/// worker's uid is 65534 on the host too, not root), nested user namespaces are disabled, and
+/// the `WorkerSeccomp` filter applies.
 struct WorkerSandbox: Sendable {
     /// The `bwrap` executable, when it works.
     let bubblewrap: String?
     let merged: Bool
+    /// The host uid workers run as when Gatehouse is root (nil: Gatehouse's own uid).
+    var hostUser: uid_t? = nil
+    /// bubblewrap's `--disable-userns` (bubblewrap 0.8 and later).
+    var disablesUserNamespaces = false
+    /// The compiled system-call filter (nil: none could be compiled or loaded here).
+    var seccomp: [UInt8]? = nil
 
     static let notIsolated =
         "bubblewrap (bwrap) is not available here, so workers run as plain processes: resource limits apply, but not filesystem or network isolation (install the Debian package 'bubblewrap')"
 
+    /// `nobody`: the host user workers run as when Gatehouse is root.
+    static let nobody: uid_t = 65534
+
     static func probe() -> WorkerSandbox {
         let merged = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/bin")) != nil
-        guard let bwrap = Executables.find("bwrap") else { return WorkerSandbox(bubblewrap: nil, merged: merged) }
-        let sandbox = WorkerSandbox(bubblewrap: bwrap, merged: merged)
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: bwrap)
-        probe.arguments = sandbox.systemBinds(extra: []) + ["--", "/bin/true"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        do {
-            try probe.run()
-            probe.waitUntilExit()
-        } catch {
-            return WorkerSandbox(bubblewrap: nil, merged: merged)
+        let plain = WorkerSandbox(bubblewrap: nil, merged: merged)
+        guard let bwrap = Executables.find("bwrap") else { return plain }
+        var strongest = WorkerSandbox(bubblewrap: bwrap, merged: merged)
+        if geteuid() == 0, Executables.find("setpriv") != nil { strongest.hostUser = nobody }
+        strongest.disablesUserNamespaces = Executables.output(of: bwrap, ["--help"])?.contains("--disable-userns") == true
+        strongest.seccomp = WorkerSeccomp.compile()
+        // The strongest sandbox this machine runs, else bubblewrap alone, else none.
+        for candidate in [strongest, WorkerSandbox(bubblewrap: bwrap, merged: merged)] where candidate.works() {
+            return candidate
         }
-        return probe.terminationStatus == 0 ? sandbox : WorkerSandbox(bubblewrap: nil, merged: merged)
+        return plain
     }
 
-    /// A read-only system, a fresh /proc, /dev and /tmp, nothing of the host's users, as
-    /// `nobody` in new namespaces (network too: `--share-net` is added when a function asks).
-    func systemBinds(extra readOnly: [String]) -> [String] {
+    /// Starts `/bin/true` in this sandbox and says whether it ran.
+    private func works() -> Bool {
+        let filter = seccomp.flatMap { Self.writeFilter($0, in: FileManager.default.temporaryDirectory.path) }
+        defer { if let filter { unlink(filter) } }
+        var arguments = systemBinds() + ["--tmpfs", "/tmp"]
+        var openings: [String] = []
+        if let filter {
+            openings.append(filter)
+            arguments += ["--seccomp", "3"]
+        }
+        let (executable, all) = command(opening: openings, bubblewrap: arguments, inner: ["/bin/true"])
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: executable)
+        probe.arguments = all
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }
+
+    /// Writes the filter to a new 0400 file in `directory`, which a launch opens; its path, or nil.
+    static func writeFilter(_ program: [UInt8], in directory: String) -> String? {
+        let path = directory + "/gatehouse-seccomp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bpf"
+        return FileManager.default.createFile(atPath: path, contents: Data(program), attributes: [.posixPermissions: 0o400]) ? path : nil
+    }
+
+    /// The command that starts `inner` in bubblewrap with `arguments`. A shell, still Gatehouse's
+    /// user, opens `paths` as descriptors 3, 4, ... (bubblewrap binds them by descriptor, so the
+    /// unprivileged user needs no access to where they are), then becomes bubblewrap, under
+    /// setpriv when it runs as `hostUser`.
+    func command(opening paths: [String], bubblewrap arguments: [String], inner: [String]) -> (executable: String, arguments: [String]) {
+        let redirects = paths.indices.map { "\($0 + 3)<\"$\($0 + 1)\"" }.joined(separator: " ")
+        let script = paths.isEmpty ? #"exec "$@""# : "exec \(redirects) || exit 126; shift \(paths.count); exec \"$@\""
+        var setpriv: [String] = []
+        if let hostUser, let path = Executables.find("setpriv") {
+            setpriv = [path, "--reuid=\(hostUser)", "--regid=\(hostUser)", "--clear-groups", "--pdeathsig", "KILL", "--"]
+        }
+        var flags = arguments
+        if disablesUserNamespaces { flags.append("--disable-userns") }
+        return ("/bin/sh", ["-c", script, "gatehouse-sandbox"] + paths + setpriv + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
+    }
+
+    /// A read-only system, a fresh /proc and /dev, nothing of the host's users, as `nobody` in
+    /// new namespaces (network too: `--share-net` is added when a function asks).
+    func systemBinds() -> [String] {
         var arguments = [
             "--die-with-parent", "--new-session", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
         ]
         if merged {
             arguments += ["--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/sbin", "/sbin"]
@@ -48,9 +100,6 @@ struct WorkerSandbox: Sendable {
         for file in ["/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates", "/etc/nsswitch.conf", "/etc/localtime"]
         where FileManager.default.fileExists(atPath: file) {
             arguments += ["--ro-bind", file, file]
-        }
-        for path in readOnly where !path.hasPrefix("/usr/") && path != "/usr" {
-            arguments += ["--ro-bind", path, path]
         }
         return arguments
     }
@@ -73,20 +122,27 @@ enum Executables {
     static func interpreter(_ name: String, probe: [String], prefixProbe: [String]) -> (executable: String, prefix: String)? {
         guard let found = find(name) else { return nil }
         func ask(_ arguments: [String]) -> String? {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: found)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return nil }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            output(of: found, arguments)?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard let executable = ask(probe), let prefix = ask(prefixProbe), !executable.isEmpty else { return nil }
         return (URL(fileURLWithPath: executable).resolvingSymlinksInPath().path, prefix)
+    }
+}
+
+extension Executables {
+    /// What `executable` prints on stdout when it exits 0, or nil.
+    static func output(of executable: String, _ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 
