@@ -19,7 +19,9 @@ enum WorkRoot {
                 if values?.isDirectory == true, values?.isSymbolicLink != true { _ = chmod(entry.path, 0o700) }
             }
         }
-        try? manager.removeItem(at: url)
+        // A stopping worker may remove its own directory inside `url` meanwhile, which fails
+        // the first pass half-way: a second one finishes.
+        for _ in 0..<2 where manager.fileExists(atPath: url.path) { try? manager.removeItem(at: url) }
     }
 
     /// Removes the work roots in `parent` of Gatehouse processes that no longer exist (killed

@@ -43,7 +43,7 @@ struct WorkerLaunch: Sendable {
     /// `<workRoot>/w<id>/` with `secrets/<secret>/<key>` (0400 files in 0500 directories), and,
     /// outside bubblewrap, `tmp/` and the socket: the worker's only writable place there, removed
     /// when it stops. Under bubblewrap only `secrets/` is used (bound read-only into the
-    /// worker's tmpfs), owned by the worker's host user.
+    /// worker's tmpfs).
     func makePrivateDirectory(id: Int) throws -> URL {
         let manager = FileManager.default
         let directory = workRoot.appendingPathComponent("w\(id)", isDirectory: true)
@@ -63,9 +63,6 @@ struct WorkerLaunch: Sendable {
             try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: dir.path)
         }
         try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: secretsDirectory.path)
-        if sandboxed, let user = sandbox.hostUser, !Self.give(secretsDirectory, to: user) {
-            throw RuntimeError.system("the function's secret files could not be given to the worker's user")
-        }
         return directory
     }
 
@@ -109,13 +106,6 @@ struct WorkerLaunch: Sendable {
     }
 
     private static let prlimit = Executables.find("prlimit") ?? "/usr/bin/prlimit"
-
-    /// Gives a directory tree to `user` (the worker's host user): secrets must be readable by it.
-    private static func give(_ directory: URL, to user: uid_t) -> Bool {
-        guard chown(directory.path, user, user) == 0 else { return false }
-        let entries = FileManager.default.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []
-        return entries.allSatisfy { chown(directory.appendingPathComponent($0).path, user, user) == 0 }
-    }
 
     /// Outside bubblewrap (whose `--die-with-parent` does this), a worker still dies with the
     /// Gatehouse that started it, even one killed with SIGKILL: `setpriv --pdeathsig KILL`

@@ -2,16 +2,12 @@ import Foundation
 
 /// How workers are isolated on this machine, probed once: bubblewrap when it is installed and
 /// works here (it needs user namespaces), else plain processes with resource limits only, which
-/// every function's status then warns of. Under bubblewrap, and where this machine allows each:
-/// bubblewrap itself runs as the unprivileged host user `nobody` when Gatehouse is root (so the
-/// worker's uid is 65534 on the host too, not root), nested user namespaces are disabled, and
-/// the `WorkerSeccomp` filter applies.
+/// every function's status then warns of. Under bubblewrap, where this machine allows each:
+/// nested user namespaces are disabled (`--disable-userns`) and the `WorkerSeccomp` filter applies.
 struct WorkerSandbox: Sendable {
     /// The `bwrap` executable, when it works.
     let bubblewrap: String?
     let merged: Bool
-    /// The host uid workers run as when Gatehouse is root (nil: Gatehouse's own uid).
-    var hostUser: uid_t? = nil
     /// bubblewrap's `--disable-userns` (bubblewrap 0.8 and later).
     var disablesUserNamespaces = false
     /// The compiled system-call filter (nil: none could be compiled or loaded here).
@@ -20,15 +16,11 @@ struct WorkerSandbox: Sendable {
     static let notIsolated =
         "bubblewrap (bwrap) is not available here, so workers run as plain processes: resource limits apply, but not filesystem or network isolation (install the Debian package 'bubblewrap')"
 
-    /// `nobody`: the host user workers run as when Gatehouse is root.
-    static let nobody: uid_t = 65534
-
     static func probe() -> WorkerSandbox {
         let merged = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/bin")) != nil
         let plain = WorkerSandbox(bubblewrap: nil, merged: merged)
         guard let bwrap = Executables.find("bwrap") else { return plain }
         var strongest = WorkerSandbox(bubblewrap: bwrap, merged: merged)
-        if geteuid() == 0, Executables.find("setpriv") != nil { strongest.hostUser = nobody }
         strongest.disablesUserNamespaces = Executables.output(of: bwrap, ["--help"])?.contains("--disable-userns") == true
         strongest.seccomp = WorkerSeccomp.compile()
         // The strongest sandbox this machine runs, else bubblewrap alone, else none.
@@ -67,18 +59,13 @@ struct WorkerSandbox: Sendable {
 
     /// The command that starts `inner` in bubblewrap with `arguments`. A shell, still Gatehouse's
     /// user, opens `paths` as descriptors 3, 4, ... (bubblewrap binds them by descriptor, so the
-    /// unprivileged user needs no access to where they are), then becomes bubblewrap, under
-    /// setpriv when it runs as `hostUser`.
+    /// files need not be reachable by path from inside), then becomes bubblewrap.
     func command(opening paths: [String], bubblewrap arguments: [String], inner: [String]) -> (executable: String, arguments: [String]) {
         let redirects = paths.indices.map { "\($0 + 3)<\"$\($0 + 1)\"" }.joined(separator: " ")
         let script = paths.isEmpty ? #"exec "$@""# : "exec \(redirects) || exit 126; shift \(paths.count); exec \"$@\""
-        var setpriv: [String] = []
-        if let hostUser, let path = Executables.find("setpriv") {
-            setpriv = [path, "--reuid=\(hostUser)", "--regid=\(hostUser)", "--clear-groups", "--pdeathsig", "KILL", "--"]
-        }
         var flags = arguments
         if disablesUserNamespaces { flags.append("--disable-userns") }
-        return ("/bin/sh", ["-c", script, "gatehouse-sandbox"] + paths + setpriv + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
+        return ("/bin/sh", ["-c", script, "gatehouse-sandbox"] + paths + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
     }
 
     /// A read-only system, a fresh /proc and /dev, nothing of the host's users, as `nobody` in

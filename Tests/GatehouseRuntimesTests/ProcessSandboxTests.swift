@@ -1,0 +1,119 @@
+import Foundation
+import GatehouseModel
+import Testing
+
+@testable import GatehouseRuntimes
+
+/// What bubblewrap and the limits hold a worker to on disk, in memory and in the kernel: files
+/// past `fileSizeMB`, temp space past `tmpMB` (in /tmp and TMPDIR alike), the system calls the
+/// filter refuses, nested user namespaces, descriptors of the host's directories. Each worker
+/// that tries fails cleanly and the next invocation is served.
+@Suite struct ProcessSandboxTests {
+    static let probe = """
+        import ctypes, errno, os
+
+        def handle(request):
+            libc = ctypes.CDLL(None, use_errno=True)
+            what = request.path.strip("/")
+            if what == "write":
+                directory, megabytes = request.query.split(",")
+                path = os.path.join(os.environ["TMPDIR"] if directory == "TMPDIR" else directory, "fill")
+                written = 0
+                try:
+                    with open(path, "wb") as f:
+                        for _ in range(int(megabytes)):
+                            f.write(b"x" * (1 << 20))
+                            f.flush()
+                            written += 1
+                    return {"written": written}
+                except OSError as error:
+                    return {"written": written, "errno": errno.errorcode[error.errno]}
+                finally:
+                    if os.path.exists(path):
+                        os.unlink(path)
+            if what == "ptrace":
+                result = libc.ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
+                return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
+            if what == "unshare":
+                result = libc.unshare(0x10000000)  # CLONE_NEWUSER
+                return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
+            if what == "fds":
+                fds = {}
+                for fd in os.listdir("/proc/self/fd"):
+                    try:
+                        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+                    except OSError:
+                        pass
+                return fds
+            if what == "mounts":
+                return open("/proc/self/mounts").read()
+            return "ok"
+        """
+
+    private func deploy(_ fixture: ProcessFixture, limits: String = "") throws -> DeployedFunction {
+        try fixture.deploy(["main.py": Self.probe], process: #""language":"python3","handler":"main.handle""# + limits)
+    }
+
+    @Test func aFileLargerThanFileSizeMBFailsWithEFBIG() async throws {
+        let fixture = try ProcessFixture()
+        let function = try deploy(fixture, limits: #","fileSizeMB":2,"tmpMB":16"#)
+        let result = try await fixture.invoke(function, path: "/write", query: "TMPDIR,8").json()
+        #expect(result["errno"] as? String == "EFBIG", "\(result)")
+        #expect(result["written"] as? Int == 2, "\(result)")
+        #expect(try await fixture.invoke(function).text == "ok")
+        await fixture.close()
+    }
+
+    @Test(arguments: ["/tmp", "TMPDIR"]) func temporarySpaceIsATmpfsOfTmpMB(directory: String) async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated, "bubblewrap must work here: the test script installs it")
+        let function = try deploy(fixture, limits: #","fileSizeMB":64,"tmpMB":4"#)
+        let result = try await fixture.invoke(function, path: "/write", query: "\(directory),32").json()
+        #expect(result["errno"] as? String == "ENOSPC", "\(result)")
+        #expect((result["written"] as? Int ?? 99) <= 4, "\(result)")
+        let mounts = try await fixture.invoke(function, path: "/mounts").text
+        let privateMount = try #require(mounts.split(separator: "\n").first { $0.contains(" /gatehouse tmpfs ") }, "\(mounts)")
+        #expect(privateMount.contains("size=4096k"), "\(privateMount)")
+        #expect(try await fixture.invoke(function).text == "ok")
+        await fixture.close()
+    }
+
+    @Test func refusedSystemCallsFailWithEPERM() async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated)
+        let function = try deploy(fixture)
+        let traced = try await fixture.invoke(function, path: "/ptrace").json()
+        #expect(traced["result"] as? Int == -1 && traced["errno"] as? String == "EPERM", "\(traced)")
+        #expect(try await fixture.invoke(function).text == "ok")
+        await fixture.close()
+    }
+
+    @Test func aNestedUserNamespaceCannotBeMade() async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated)
+        let function = try deploy(fixture)
+        let nested = try await fixture.invoke(function, path: "/unshare").json()
+        #expect(nested["result"] as? Int == -1 && nested["errno"] as? String == "EPERM", "\(nested)")
+        await fixture.close()
+    }
+
+    /// The descriptors bubblewrap bound the code, bootstraps and secrets from, and the filter's,
+    /// are closed: a worker holding a host directory could walk out of its sandbox.
+    @Test func noDescriptorOfTheHostReachesTheWorker() async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated)
+        let function = try deploy(fixture)
+        let fds = try await fixture.invoke(function, path: "/fds").json()
+        let targets = fds.values.compactMap { $0 as? String }
+        #expect(!targets.isEmpty)
+        #expect(targets.allSatisfy { !$0.hasPrefix("/") || $0.hasPrefix("/proc/") || $0 == "/dev/null" }, "\(fds)")
+        await fixture.close()
+    }
+
+    @Test func theFilterCompilesAndRefusesNamespaceCalls() throws {
+        let program = try #require(WorkerSeccomp.compile())
+        // Classic BPF: 8 bytes an instruction, at least one per refused call.
+        #expect(program.count % 8 == 0 && program.count / 8 > WorkerSeccomp.refused.count)
+        #expect(WorkerSeccomp.refused.contains("unshare") && WorkerSeccomp.refused.contains("setns"))
+    }
+}
