@@ -9,55 +9,17 @@ import Testing
 /// filter refuses, nested user namespaces, descriptors of the host's directories. Each worker
 /// that tries fails cleanly and the next invocation is served.
 @Suite struct ProcessSandboxTests {
-    static let probe = """
-        import ctypes, errno, os
-
-        def handle(request):
-            libc = ctypes.CDLL(None, use_errno=True)
-            what = request.path.strip("/")
-            if what == "write":
-                directory, megabytes = request.query.split(",")
-                path = os.path.join(os.environ["TMPDIR"] if directory == "TMPDIR" else directory, "fill")
-                written = 0
-                try:
-                    with open(path, "wb") as f:
-                        for _ in range(int(megabytes)):
-                            f.write(b"x" * (1 << 20))
-                            f.flush()
-                            written += 1
-                    return {"written": written}
-                except OSError as error:
-                    return {"written": written, "errno": errno.errorcode[error.errno]}
-                finally:
-                    if os.path.exists(path):
-                        os.unlink(path)
-            if what == "ptrace":
-                result = libc.ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
-                return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
-            if what == "unshare":
-                result = libc.unshare(0x10000000)  # CLONE_NEWUSER
-                return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
-            if what == "fds":
-                fds = {}
-                for fd in os.listdir("/proc/self/fd"):
-                    try:
-                        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
-                    except OSError:
-                        pass
-                return fds
-            if what == "mounts":
-                return open("/proc/self/mounts").read()
-            return "ok"
-        """
-
+    /// Deploys the handler both these tests and the end-to-end ones use, with `limits` added to
+    /// its process block.
     private func deploy(_ fixture: ProcessFixture, limits: String = "") throws -> DeployedFunction {
-        try fixture.deploy(["main.py": Self.probe], process: #""language":"python3","handler":"main.handle""# + limits)
+        let probe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../EndToEnd/sandbox_probe.py")
+        return try fixture.deploy(["main.py": String(contentsOf: probe, encoding: .utf8)], process: #""language":"python3","handler":"main.handle""# + limits)
     }
 
     @Test func aFileLargerThanFileSizeMBFailsWithEFBIG() async throws {
         let fixture = try ProcessFixture()
         let function = try deploy(fixture, limits: #","fileSizeMB":2,"tmpMB":16"#)
-        let result = try await fixture.invoke(function, path: "/write", query: "TMPDIR,8").json()
+        let result = try await fixture.invoke(function, path: "/fill", query: "TMPDIR,8").json()
         #expect(result["errno"] as? String == "EFBIG", "\(result)")
         #expect(result["written"] as? Int == 2, "\(result)")
         #expect(try await fixture.invoke(function).text == "ok")
@@ -68,7 +30,7 @@ import Testing
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated, "bubblewrap must work here: the test script installs it")
         let function = try deploy(fixture, limits: #","fileSizeMB":64,"tmpMB":4"#)
-        let result = try await fixture.invoke(function, path: "/write", query: "\(directory),32").json()
+        let result = try await fixture.invoke(function, path: "/fill", query: "\(directory),32").json()
         #expect(result["errno"] as? String == "ENOSPC", "\(result)")
         #expect((result["written"] as? Int ?? 99) <= 4, "\(result)")
         let mounts = try await fixture.invoke(function, path: "/mounts").text
