@@ -79,3 +79,55 @@ import Testing
         #expect(WorkerSeccomp.refused.contains("unshare") && WorkerSeccomp.refused.contains("setns"))
     }
 }
+
+/// The worker's uid as the host sees it: `nobody` (65534) when Gatehouse is root, which maps
+/// bubblewrap itself to it; Gatehouse's own uid otherwise. Read from the host's /proc.
+@Suite struct ProcessHostUserTests {
+    @Test func workersRunAsAnUnprivilegedHostUser() async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated)
+        let function = try fixture.deploy(["main.py": "def handle(request):\n    return 'ok'\n"], process: #""language":"python3","handler":"main.handle""#)
+        #expect(try await fixture.invoke(function).text == "ok")
+        let pids = ProcessFixture.processes(of: function)
+        try #require(!pids.isEmpty)
+        let expected = geteuid() == 0 ? "65534" : String(getuid())
+        for pid in pids {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let uids = try #require(status.split(separator: "\n").first { $0.hasPrefix("Uid:") }).split(whereSeparator: \.isWhitespace).dropFirst()
+            #expect(Set(uids.map(String.init)) == [expected], "process \(pid): \(uids)")
+        }
+        await fixture.close()
+    }
+
+    /// RLIMIT_NPROC holds per worker: past maxProcesses a fork fails with EAGAIN, and the worker
+    /// still answers.
+    @Test func forkingPastMaxProcessesFailsWithEAGAIN() async throws {
+        let fixture = try ProcessFixture()
+        try #require(fixture.runtime.isolated)
+        let code = """
+            import errno, os, time
+
+            def handle(request):
+                children, failure = [], None
+                try:
+                    for _ in range(200):
+                        pid = os.fork()
+                        if pid == 0:
+                            time.sleep(5)
+                            os._exit(0)
+                        children.append(pid)
+                except OSError as error:
+                    failure = errno.errorcode[error.errno]
+                for pid in children:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                return {"forked": len(children), "errno": failure}
+            """
+        let function = try fixture.deploy(["main.py": code], process: #""language":"python3","handler":"main.handle","maxProcesses":16"#)
+        let result = try await fixture.invoke(function).json()
+        #expect(result["errno"] as? String == "EAGAIN", "\(result)")
+        #expect((result["forked"] as? Int ?? 99) < 16, "\(result)")
+        #expect(try await fixture.invoke(function).json()["errno"] as? String == "EAGAIN")
+        await fixture.close()
+    }
+}

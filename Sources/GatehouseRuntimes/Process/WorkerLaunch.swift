@@ -63,6 +63,7 @@ struct WorkerLaunch: Sendable {
             try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: dir.path)
         }
         try manager.setAttributes([.posixPermissions: 0o500], ofItemAtPath: secretsDirectory.path)
+        if sandboxed, let user = sandbox.hostUser { try prepareForHostUser(user, privateDirectory: directory) }
         return directory
     }
 
@@ -70,27 +71,25 @@ struct WorkerLaunch: Sendable {
     /// the worker's own command runs under `prlimit` with the function's limits.
     func command(privateDirectory: URL) -> (executable: String, arguments: [String]) {
         guard sandboxed else { return (Self.prlimit, limits(processes: false) + Self.diesWithGatehouse + command) }
-        var openings = [codeDirectory.path, runtimesDirectory.path, privateDirectory.appendingPathComponent("secrets").path]
+        var binds = [
+            (source: codeDirectory.path, destination: "/code"), (source: runtimesDirectory.path, destination: "/gatehouse-runtimes"),
+            (source: privateDirectory.appendingPathComponent("secrets").path, destination: "/gatehouse/secrets"),
+        ]
+        if let prefix = interpreter?.prefix, !prefix.hasPrefix("/usr/"), prefix != "/usr" { binds.append((prefix, prefix)) }
         var arguments = sandbox.systemBinds()
-        arguments += ["--ro-bind-fd", "3", "/code", "--ro-bind-fd", "4", "/gatehouse-runtimes"]
         // The one writable place, a tmpfs of tmpMB: the private directory, with /tmp inside it.
         arguments += ["--size", String(process.effectiveTmpMB << 20), "--tmpfs", "/gatehouse", "--dir", "/gatehouse/tmp"]
-        arguments += ["--symlink", "gatehouse/tmp", "/tmp", "--ro-bind-fd", "5", "/gatehouse/secrets"]
-        if let prefix = interpreter?.prefix, !prefix.hasPrefix("/usr/"), prefix != "/usr" {
-            openings.append(prefix)
-            arguments += ["--ro-bind-fd", String(openings.count + 2), prefix]
-        }
-        if let seccompFile {
-            openings.append(seccompFile)
-            arguments += ["--seccomp", String(openings.count + 2)]
-        }
+        arguments += ["--symlink", "gatehouse/tmp", "/tmp"]
         if process.network == true { arguments.append("--share-net") }
         arguments += ["--chdir", "/code", "--clearenv"]
         for (name, value) in environment(privateDirectory: privateDirectory) { arguments += ["--setenv", name, value] }
-        // The descriptors bubblewrap bound are closed before the worker runs: an open directory
-        // of the host's is a way out of any sandbox.
-        let closing = ["/bin/sh", "-c", (3..<(openings.count + 3)).map { "exec \($0)<&-;" }.joined(separator: " ") + #" exec "$@""#, "gatehouse-worker"]
-        return sandbox.command(opening: openings, bubblewrap: arguments, inner: closing + [Self.prlimit] + limits(processes: true) + command)
+        // The descriptors left open for bubblewrap are closed before the worker runs: an open
+        // directory of the host's is a way out of any sandbox.
+        let opened = sandbox.openedDescriptors(binds: binds.count, filter: seccompFile != nil)
+        let closing = ["/bin/sh", "-c", (3..<(opened + 3)).map { "exec \($0)<&-;" }.joined(separator: " ") + #" exec "$@""#, "gatehouse-worker"]
+        return sandbox.command(
+            binding: binds, views: privateDirectory.appendingPathComponent("views"), filter: seccompFile, bubblewrap: arguments,
+            inner: closing + [Self.prlimit] + limits(processes: true) + command)
     }
 
     /// prlimit (util-linux) options for the function's limits, in bytes where the kernel counts
@@ -106,6 +105,25 @@ struct WorkerLaunch: Sendable {
     }
 
     private static let prlimit = Executables.find("prlimit") ?? "/usr/bin/prlimit"
+
+    /// Under a root Gatehouse the sandbox runs as `user`: the secrets become its own, the path to
+    /// the private directory becomes passable (0711: not listable), and `views/` gets the
+    /// directories the sources are bound onto (see `WorkerSandbox.command`).
+    private func prepareForHostUser(_ user: uid_t, privateDirectory: URL) throws {
+        let manager = FileManager.default
+        for directory in [workRoot.deletingLastPathComponent(), workRoot, privateDirectory] where chmod(directory.path, 0o711) != 0 {
+            throw RuntimeError.system("the worker's directory could not be prepared")
+        }
+        let views = privateDirectory.appendingPathComponent("views", isDirectory: true)
+        for index in 0..<4 {
+            try manager.createDirectory(at: views.appendingPathComponent(String(index)), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        }
+        let secrets = privateDirectory.appendingPathComponent("secrets")
+        let entries = (manager.enumerator(atPath: secrets.path)?.allObjects as? [String] ?? []).map { secrets.appendingPathComponent($0).path }
+        for path in [secrets.path] + entries where chown(path, user, user) != 0 {
+            throw RuntimeError.system("the function's secret files could not be given to the worker's user")
+        }
+    }
 
     /// Outside bubblewrap (whose `--die-with-parent` does this), a worker still dies with the
     /// Gatehouse that started it, even one killed with SIGKILL: `setpriv --pdeathsig KILL`

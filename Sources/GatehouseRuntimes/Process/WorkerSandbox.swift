@@ -3,11 +3,15 @@ import Foundation
 /// How workers are isolated on this machine, probed once: bubblewrap when it is installed and
 /// works here (it needs user namespaces), else plain processes with resource limits only, which
 /// every function's status then warns of. Under bubblewrap, where this machine allows each:
-/// nested user namespaces are disabled (`--disable-userns`) and the `WorkerSeccomp` filter applies.
+/// when Gatehouse is root, bubblewrap itself runs as the host user `nobody` (so the worker's uid
+/// 65534 is 65534 on the host too, not root, and RLIMIT_NPROC applies), nested user namespaces
+/// are disabled (`--disable-userns`) and the `WorkerSeccomp` filter applies.
 struct WorkerSandbox: Sendable {
     /// The `bwrap` executable, when it works.
     let bubblewrap: String?
     let merged: Bool
+    /// The host uid bubblewrap and the workers run as, when Gatehouse is root (nil: Gatehouse's own).
+    var hostUser: uid_t? = nil
     /// bubblewrap's `--disable-userns` (bubblewrap 0.8 and later).
     var disablesUserNamespaces = false
     /// The compiled system-call filter (nil: none could be compiled or loaded here).
@@ -16,11 +20,17 @@ struct WorkerSandbox: Sendable {
     static let notIsolated =
         "bubblewrap (bwrap) is not available here, so workers run as plain processes: resource limits apply, but not filesystem or network isolation (install the Debian package 'bubblewrap')"
 
+    /// `nobody`, the host user workers run as under a root Gatehouse.
+    static let nobody: uid_t = 65534
+
     static func probe() -> WorkerSandbox {
         let merged = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/bin")) != nil
         let plain = WorkerSandbox(bubblewrap: nil, merged: merged)
         guard let bwrap = Executables.find("bwrap") else { return plain }
         var strongest = WorkerSandbox(bubblewrap: bwrap, merged: merged)
+        if geteuid() == 0, Executables.find("setpriv") != nil, Executables.find("unshare") != nil, Executables.find("mount") != nil {
+            strongest.hostUser = nobody
+        }
         strongest.disablesUserNamespaces = Executables.output(of: bwrap, ["--help"])?.contains("--disable-userns") == true
         strongest.seccomp = WorkerSeccomp.compile()
         // The strongest sandbox this machine runs, else bubblewrap alone, else none.
@@ -34,13 +44,9 @@ struct WorkerSandbox: Sendable {
     private func works() -> Bool {
         let filter = seccomp.flatMap { Self.writeFilter($0, in: FileManager.default.temporaryDirectory.path) }
         defer { if let filter { unlink(filter) } }
-        var arguments = systemBinds() + ["--tmpfs", "/tmp"]
-        var openings: [String] = []
-        if let filter {
-            openings.append(filter)
-            arguments += ["--seccomp", "3"]
-        }
-        let (executable, all) = command(opening: openings, bubblewrap: arguments, inner: ["/bin/true"])
+        let (executable, all) = command(
+            binding: [], views: FileManager.default.temporaryDirectory, filter: filter, bubblewrap: systemBinds() + ["--tmpfs", "/tmp"],
+            inner: ["/bin/true"])
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: executable)
         probe.arguments = all
@@ -57,16 +63,49 @@ struct WorkerSandbox: Sendable {
         return FileManager.default.createFile(atPath: path, contents: Data(program), attributes: [.posixPermissions: 0o400]) ? path : nil
     }
 
-    /// The command that starts `inner` in bubblewrap with `arguments`. A shell, still Gatehouse's
-    /// user, opens `paths` as descriptors 3, 4, ... (bubblewrap binds them by descriptor, so the
-    /// files need not be reachable by path from inside), then becomes bubblewrap.
-    func command(opening paths: [String], bubblewrap arguments: [String], inner: [String]) -> (executable: String, arguments: [String]) {
-        let redirects = paths.indices.map { "\($0 + 3)<\"$\($0 + 1)\"" }.joined(separator: " ")
-        let script = paths.isEmpty ? #"exec "$@""# : "exec \(redirects) || exit 126; shift \(paths.count); exec \"$@\""
+    /// The command that starts `inner` in bubblewrap with `arguments`, each of `binds` bound
+    /// read-only, and the filter file loaded. A shell, still Gatehouse's user, opens the filter as
+    /// descriptor 3 and then becomes bubblewrap. The binds:
+    /// - as Gatehouse's own user, bubblewrap binds descriptors the shell opened (4, 5, ...);
+    /// - as `hostUser`, which may not reach the sources' paths (a 0700 data directory, an
+    ///   interpreter under /root), the shell runs in a mount namespace of its own and first binds
+    ///   each source onto a directory under `views` that `nobody` can reach; bubblewrap, under
+    ///   setpriv, binds those.
+    func command(
+        binding binds: [(source: String, destination: String)], views: URL, filter: String?, bubblewrap arguments: [String],
+        inner: [String]
+    ) -> (executable: String, arguments: [String]) {
         var flags = arguments
         if disablesUserNamespaces { flags.append("--disable-userns") }
-        return ("/bin/sh", ["-c", script, "gatehouse-sandbox"] + paths + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
+        var positional: [String] = []
+        var script: [String] = []
+        if let filter {
+            positional.append(filter)
+            script.append("exec 3<\"$1\" || exit 126;")
+            flags += ["--seccomp", "3"]
+        }
+        if let hostUser, let setpriv = Executables.find("setpriv"), let unshare = Executables.find("unshare") {
+            for (index, bind) in binds.enumerated() {
+                let view = views.appendingPathComponent(String(index)).path
+                positional += [bind.source, view]
+                script.append("mount --bind \"$\(positional.count - 1)\" \"$\(positional.count)\" || exit 126;")
+                flags += ["--ro-bind", view, bind.destination]
+            }
+            script.append("shift \(positional.count); exec \"$@\"")
+            let user = [setpriv, "--reuid=\(hostUser)", "--regid=\(hostUser)", "--clear-groups", "--pdeathsig", "KILL", "--"]
+            return (unshare, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script.joined(separator: " "), "gatehouse-sandbox"] + positional + user + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
+        }
+        for bind in binds {
+            positional.append(bind.source)
+            script.append("exec \(positional.count + 2)<\"$\(positional.count)\" || exit 126;")
+            flags += ["--ro-bind-fd", String(positional.count + 2), bind.destination]
+        }
+        script.append("shift \(positional.count); exec \"$@\"")
+        return ("/bin/sh", ["-c", script.joined(separator: " "), "gatehouse-sandbox"] + positional + [bubblewrap ?? "bwrap"] + flags + ["--"] + inner)
     }
+
+    /// How many descriptors `command` leaves open for bubblewrap (3 and up): the worker closes them.
+    func openedDescriptors(binds: Int, filter: Bool) -> Int { (filter ? 1 : 0) + (hostUser == nil ? binds : 0) }
 
     /// A read-only system, a fresh /proc and /dev, nothing of the host's users, as `nobody` in
     /// new namespaces (network too: `--share-net` is added when a function asks).
