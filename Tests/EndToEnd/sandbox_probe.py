@@ -6,6 +6,7 @@ import ctypes
 import errno
 import os
 import subprocess
+import time
 
 
 def handle(request):
@@ -31,6 +32,21 @@ def handle(request):
         return {"result": libc.ptrace(0, 0, 0, 0), "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
     if what == "unshare":  # CLONE_NEWUSER
         return {"result": libc.unshare(0x10000000), "errno": errno.errorcode.get(ctypes.get_errno(), "0")}
+    if what == "fork":  # forks until the kernel refuses (maxProcesses), then reaps
+        children, failure = [], None
+        try:
+            for _ in range(200):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                children.append(pid)
+        except OSError as error:
+            failure = errno.errorcode[error.errno]
+        for pid in children:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        return {"forked": len(children), "errno": failure}
     if what == "nested":
         r = subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True)
         return {"status": r.returncode, "stderr": r.stderr}

@@ -11,14 +11,14 @@ import Testing
 @Suite struct ProcessSandboxTests {
     /// Deploys the handler both these tests and the end-to-end ones use, with `limits` added to
     /// its process block.
-    private func deploy(_ fixture: ProcessFixture, limits: String = "") throws -> DeployedFunction {
+    static func deploy(_ fixture: ProcessFixture, limits: String = "") throws -> DeployedFunction {
         let probe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../EndToEnd/sandbox_probe.py")
         return try fixture.deploy(["main.py": String(contentsOf: probe, encoding: .utf8)], process: #""language":"python3","handler":"main.handle""# + limits)
     }
 
     @Test func aFileLargerThanFileSizeMBFailsWithEFBIG() async throws {
         let fixture = try ProcessFixture()
-        let function = try deploy(fixture, limits: #","fileSizeMB":2,"tmpMB":16"#)
+        let function = try Self.deploy(fixture, limits: #","fileSizeMB":2,"tmpMB":16"#)
         let result = try await fixture.invoke(function, path: "/fill", query: "TMPDIR,8").json()
         #expect(result["errno"] as? String == "EFBIG", "\(result)")
         #expect(result["written"] as? Int == 2, "\(result)")
@@ -29,7 +29,7 @@ import Testing
     @Test(arguments: ["/tmp", "TMPDIR"]) func temporarySpaceIsATmpfsOfTmpMB(directory: String) async throws {
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated, "bubblewrap must work here: the test script installs it")
-        let function = try deploy(fixture, limits: #","fileSizeMB":64,"tmpMB":4"#)
+        let function = try Self.deploy(fixture, limits: #","fileSizeMB":64,"tmpMB":4"#)
         let result = try await fixture.invoke(function, path: "/fill", query: "\(directory),32").json()
         #expect(result["errno"] as? String == "ENOSPC", "\(result)")
         #expect((result["written"] as? Int ?? 99) <= 4, "\(result)")
@@ -43,7 +43,7 @@ import Testing
     @Test func refusedSystemCallsFailWithEPERM() async throws {
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated)
-        let function = try deploy(fixture)
+        let function = try Self.deploy(fixture)
         let traced = try await fixture.invoke(function, path: "/ptrace").json()
         #expect(traced["result"] as? Int == -1 && traced["errno"] as? String == "EPERM", "\(traced)")
         #expect(try await fixture.invoke(function).text == "ok")
@@ -53,7 +53,7 @@ import Testing
     @Test func aNestedUserNamespaceCannotBeMade() async throws {
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated)
-        let function = try deploy(fixture)
+        let function = try Self.deploy(fixture)
         let nested = try await fixture.invoke(function, path: "/unshare").json()
         #expect(nested["result"] as? Int == -1 && nested["errno"] as? String == "EPERM", "\(nested)")
         await fixture.close()
@@ -64,7 +64,7 @@ import Testing
     @Test func noDescriptorOfTheHostReachesTheWorker() async throws {
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated)
-        let function = try deploy(fixture)
+        let function = try Self.deploy(fixture)
         let fds = try await fixture.invoke(function, path: "/fds").json()
         let targets = fds.values.compactMap { $0 as? String }
         #expect(!targets.isEmpty)
@@ -104,30 +104,11 @@ import Testing
     @Test func forkingPastMaxProcessesFailsWithEAGAIN() async throws {
         let fixture = try ProcessFixture()
         try #require(fixture.runtime.isolated)
-        let code = """
-            import errno, os, time
-
-            def handle(request):
-                children, failure = [], None
-                try:
-                    for _ in range(200):
-                        pid = os.fork()
-                        if pid == 0:
-                            time.sleep(5)
-                            os._exit(0)
-                        children.append(pid)
-                except OSError as error:
-                    failure = errno.errorcode[error.errno]
-                for pid in children:
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-                return {"forked": len(children), "errno": failure}
-            """
-        let function = try fixture.deploy(["main.py": code], process: #""language":"python3","handler":"main.handle","maxProcesses":16"#)
-        let result = try await fixture.invoke(function).json()
+        let function = try ProcessSandboxTests.deploy(fixture, limits: #","maxProcesses":16"#)
+        let result = try await fixture.invoke(function, path: "/fork").json()
         #expect(result["errno"] as? String == "EAGAIN", "\(result)")
         #expect((result["forked"] as? Int ?? 99) < 16, "\(result)")
-        #expect(try await fixture.invoke(function).json()["errno"] as? String == "EAGAIN")
+        #expect(try await fixture.invoke(function, path: "/fork").json()["errno"] as? String == "EAGAIN")
         await fixture.close()
     }
 }

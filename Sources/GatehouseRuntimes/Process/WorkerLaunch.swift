@@ -118,10 +118,26 @@ struct WorkerLaunch: Sendable {
         for index in 0..<4 {
             try manager.createDirectory(at: views.appendingPathComponent(String(index)), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         }
+        // The code as uploaded may be 0600 (single files are stored so); `nobody` must read it.
+        // Its data directory stays 0700, so no other host user gains anything.
+        Self.makeReadableByOthers(codeDirectory)
         let secrets = privateDirectory.appendingPathComponent("secrets")
         let entries = (manager.enumerator(atPath: secrets.path)?.allObjects as? [String] ?? []).map { secrets.appendingPathComponent($0).path }
         for path in [secrets.path] + entries where chown(path, user, user) != 0 {
             throw RuntimeError.system("the function's secret files could not be given to the worker's user")
+        }
+    }
+
+    /// Adds o+r to the files under `directory`, and o+x where the owner has x (directories, executables).
+    private static func makeReadableByOthers(_ directory: URL) {
+        let manager = FileManager.default
+        let entries = (manager.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []).map { directory.appendingPathComponent($0).path }
+        for path in [directory.path] + entries {
+            var status = stat()
+            guard lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFLNK else { continue }
+            let mode = status.st_mode & 0o7777
+            let wanted = mode | 0o004 | (mode & 0o100 != 0 ? 0o001 : 0)
+            if wanted != mode { _ = chmod(path, wanted) }
         }
     }
 
