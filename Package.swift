@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "GatehouseModel", dependencies: ["JSONSchema"]),
         // JSON Schema draft 2020-12 validator; Foundation only, no package dependencies.
         .target(name: "JSONSchema"),
+        // libseccomp (Debian's libseccomp-dev), which compiles the workers' system-call filter.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // Function runtimes: the invocation pipeline and its drivers (process workers, wasm,
         // remote FaaS engines). The edge and the control plane's runs both invoke through it.
         .target(
@@ -37,6 +39,7 @@ let package = Package(
             dependencies: [
                 "GatehouseModel",
                 "JSONSchema",
+                "CSeccomp",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -12,6 +12,9 @@ extension Function {
         public static let defaultMemoryMB = 256
         public static let defaultCPUSeconds = 60
         public static let defaultOpenFiles = 256
+        public static let defaultFileSizeMB = 64
+        public static let defaultTmpMB = 64
+        public static let defaultMaxProcesses = 64
 
         public var language: Language
         /// python3 and node: `module.function` (`main.handle` loads `main.py` or `main.js` and
@@ -27,6 +30,14 @@ extension Function {
         public var cpuSeconds: Int?
         /// Open file descriptors per worker (RLIMIT_NOFILE).
         public var openFiles: Int?
+        /// The largest file a worker may write (RLIMIT_FSIZE), in MiB: a larger write fails with EFBIG.
+        public var fileSizeMB: Int?
+        /// Size of the worker's one writable place under bubblewrap (`/tmp`, which `TMPDIR` and
+        /// `HOME` are in), a tmpfs counted against host memory, in MiB: past it writes fail with ENOSPC.
+        public var tmpMB: Int?
+        /// Processes and threads a worker may run at once (RLIMIT_NPROC, counted per worker in its
+        /// own user namespace under bubblewrap): past it fork and thread creation fail with EAGAIN.
+        public var maxProcesses: Int?
         /// Whether workers may reach the network (only enforced under bubblewrap).
         public var network: Bool?
 
@@ -50,6 +61,9 @@ extension Function {
         public var effectiveMemoryMB: Int { memoryMB ?? Self.defaultMemoryMB }
         public var effectiveCPUSeconds: Int { cpuSeconds ?? Self.defaultCPUSeconds }
         public var effectiveOpenFiles: Int { openFiles ?? Self.defaultOpenFiles }
+        public var effectiveFileSizeMB: Int { fileSizeMB ?? Self.defaultFileSizeMB }
+        public var effectiveTmpMB: Int { tmpMB ?? Self.defaultTmpMB }
+        public var effectiveMaxProcesses: Int { maxProcesses ?? Self.defaultMaxProcesses }
 
         func validate() throws(Problem) {
             switch language {
@@ -68,6 +82,9 @@ extension Function {
             try Self.check(memoryMB, 16...16_384, "process.memoryMB")
             try Self.check(cpuSeconds, 1...86_400, "process.cpuSeconds")
             try Self.check(openFiles, 16...65_536, "process.openFiles")
+            try Self.check(fileSizeMB, 1...16_384, "process.fileSizeMB")
+            try Self.check(tmpMB, 1...16_384, "process.tmpMB")
+            try Self.check(maxProcesses, 8...4_096, "process.maxProcesses")
         }
 
         private static func isIdentifier(_ part: Substring) -> Bool {

@@ -66,6 +66,15 @@ enum FunctionCommands: ResourceCommandKind {
         @Option(help: "runtime process: module.function for python3 and node (main.handle), the executable's path for exec.")
         var handler: String?
 
+        @Option(name: .customLong("file-size-mb"), help: "runtime process: the largest file a worker may write, MiB (RLIMIT_FSIZE, 1-16384, default 64).")
+        var fileSizeMB: Int?
+
+        @Option(name: .customLong("tmp-mb"), help: "runtime process: the worker's temp space (/tmp and TMPDIR, one tmpfs under bubblewrap), MiB (1-16384, default 64).")
+        var tmpMB: Int?
+
+        @Option(name: .customLong("max-processes"), help: "runtime process: processes and threads per worker (RLIMIT_NPROC, 8-4096, default 64).")
+        var maxProcesses: Int?
+
         @Option(name: .customLong("wasm-module"), help: "runtime wasm: the module's path inside an archive (default: its only .wasm or .wat).")
         var wasmModule: String?
 
@@ -121,7 +130,8 @@ enum FunctionCommands: ResourceCommandKind {
         /// Every runtime some of whose own flags were given (more than one is a usage error).
         private var runtimesWithFlags: [Function.Runtime] {
             let given: [(runtime: Function.Runtime, flags: [String?])] = [
-                (.process, [language, handler]), (.wasm, [wasmModule]), (.http, [url]),
+                (.process, [language, handler, fileSizeMB.map(String.init), tmpMB.map(String.init), maxProcesses.map(String.init)]),
+                (.wasm, [wasmModule]), (.http, [url]),
                 (.openfaas, [openfaasGateway, openfaasFunction, openfaasNamespace, openfaasBasicAuthSecret]),
                 (.openwhisk, [openwhiskAPIHost, openwhiskNamespace, openwhiskAction, openwhiskAuthSecret]),
                 (.knative, [knativeURL, knativeIngress, knativeService, knativeNamespace, knativeDomain]),
@@ -135,7 +145,7 @@ enum FunctionCommands: ResourceCommandKind {
         func applyRuntime(to function: inout Function) throws {
             guard runtimesWithFlags.count <= 1 else {
                 throw ValidationError(
-                    "give the flags of one runtime: --language/--handler, --wasm-module, --url, --openfaas-..., --knative-... or --openwhisk-...")
+                    "give the flags of one runtime: --language/--handler/--file-size-mb/--tmp-mb/--max-processes, --wasm-module, --url, --openfaas-..., --knative-... or --openwhisk-...")
             }
             if let runtime {
                 guard let named = Function.Runtime(rawValue: runtime) else {
@@ -167,6 +177,9 @@ enum FunctionCommands: ResourceCommandKind {
                 var block = previous.process ?? Function.ProcessRuntime(language: language, handler: handler)
                 block.language = language
                 block.handler = handler
+                if let fileSizeMB { block.fileSizeMB = fileSizeMB }
+                if let tmpMB { block.tmpMB = tmpMB }
+                if let maxProcesses { block.maxProcesses = maxProcesses }
                 function.process = block
             case .wasm:
                 var block = previous.wasm ?? Function.WasmRuntime()

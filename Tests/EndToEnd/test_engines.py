@@ -295,3 +295,62 @@ def test_openwhisk_and_openfaas_credentials_from_the_cli(gh, openwhisk, openfaas
     assert [x for x in openwhisk.received if x["method"] == "POST"][-1]["path"] == "/api/v1/namespaces/guest/actions/web"
     cli("function", "create", "mixed", "--org", org, "--openwhisk-action", "echo", "--url", "http://x/", expect=2)
     assert openwhisk.violations == [] and openfaas_auth.violations == []
+
+
+# --- tenants never share an upstream connection (the buffered path) ----------------------------
+
+
+class _PeerPorts:
+    """A real HTTP/1.1 keep-alive upstream in a thread that records, per request path, the
+    client port each request came from, and answers JSON."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.seen: list[tuple[str, int]] = []
+        seen = self.seen
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                seen.append((self.path.split("?")[0], self.client_address[1]))
+                body = json.dumps({"port": self.client_address[1]}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_two_orgs_on_one_upstream_are_served_over_different_connections(gh):
+    """Envelope mode sends both orgs' calls through the engine driver (buffered): each org has its
+    own client and pool, so the upstream sees disjoint sets of client ports for the two orgs."""
+    upstream = _PeerPorts()
+    try:
+        orgs = {tag: _publish(gh, {"runtime": "http", "mode": "envelope", "http": {"url": f"{upstream.url}/{tag}"}},
+                              methods=["POST"]) for tag in ("a", "b")}
+        with gh.client("h2") as c:
+            for _ in range(5):
+                for org in orgs.values():
+                    check(c.post(f"/{org}/call", content=b"{}", headers={"content-type": "application/json"}), 200)
+        ports = {tag: {port for path, port in upstream.seen if path.startswith(f"/{tag}")} for tag in orgs}
+        assert sum(1 for path, _ in upstream.seen) == 10, upstream.seen
+        assert ports["a"] and ports["b"] and not ports["a"] & ports["b"], ports
+    finally:
+        upstream.close()

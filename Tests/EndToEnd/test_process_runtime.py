@@ -5,6 +5,7 @@ processes, real uploads (single files, .tar.gz, .zip)."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 import json
 import tarfile
@@ -321,3 +322,95 @@ def test_workers_die_with_a_killed_gatehouse_and_the_next_start_removes_what_it_
     with gh.client("h2") as c:
         check(c.get(f"/{org}/call"), 200)
     assert not roots[0].exists(), "the next start left the killed one's work root in /tmp"
+
+
+# --- the sandbox: storage, processes, system calls, the host uid --------------------------------
+
+PY_SANDBOX = (Path(__file__).parent / "sandbox_probe.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def sandbox_fn(gh):
+    org, fn = deploy(gh, {"runtime": "process", "process": {"language": "python3", "handler": "main.handle",
+                                                            "fileSizeMB": 2, "tmpMB": 8, "maxProcesses": 32}},
+                     PY_SANDBOX.encode(), "application/octet-stream", filename="main.py")
+    assert fn["status"]["state"] == "ready" and not fn["status"].get("warnings"), fn
+    assert fn["process"]["fileSizeMB"] == 2 and fn["process"]["tmpMB"] == 8 and fn["process"]["maxProcesses"] == 32, fn
+    return org
+
+
+@pytest.mark.parametrize("directory, megabytes, error, most", [
+    ("TMPDIR", 16, "EFBIG", 2),   # fileSizeMB: one file of at most 2 MiB
+    ("/tmp", 2, None, 2),         # at the limit: written whole
+])
+def test_a_file_past_file_size_mb_fails_with_efbig_and_the_gateway_stays_healthy(gh, sandbox_fn, directory, megabytes, error, most):
+    with gh.client("h2") as c:
+        r = check(c.get(f"/{sandbox_fn}/call/fill?{directory},{megabytes}"), 200).json()
+        assert r.get("errno") == error and r["written"] <= most, r
+        assert check(c.get(f"/{sandbox_fn}/call"), 200).text == "ok"
+
+
+def test_temporary_space_is_bounded_by_tmp_mb_in_tmp_and_tmpdir_alike(gh):
+    org, _ = deploy(gh, {"runtime": "process", "process": {"language": "python3", "handler": "main.handle",
+                                                           "fileSizeMB": 64, "tmpMB": 4}},
+                    PY_SANDBOX.encode(), "application/octet-stream", filename="main.py")
+    with gh.client("h2") as c:
+        for directory in ("/tmp", "TMPDIR"):
+            r = check(c.get(f"/{org}/call/fill?{directory},32"), 200).json()
+            assert r.get("errno") == "ENOSPC" and r["written"] <= 4, (directory, r)
+        assert check(c.get(f"/{org}/call"), 200).text == "ok"
+    check(gh.api("GET", "/healthz"), 200)
+
+
+def test_the_limits_are_checked_and_named(gh):
+    org = gh.create_org(uniq("proc"))
+    for field, value in [("fileSizeMB", 0), ("tmpMB", 20000), ("maxProcesses", 2)]:
+        r = gh.api("POST", f"/v1/orgs/{org}/functions", {"name": "fn", "runtime": "process",
+                                                          "process": {"language": "python3", "handler": "main.handle", field: value}})
+        assert_problem(r, 400)
+        assert f"process.{field}" in r.text, r.text
+
+
+def test_refused_system_calls_fail_with_eperm_and_nested_user_namespaces_cannot_be_made(gh, sandbox_fn):
+    with gh.client("h2") as c:
+        traced = check(c.get(f"/{sandbox_fn}/call/ptrace"), 200).json()
+        assert traced == {"result": -1, "errno": "EPERM"}, traced
+        unshared = check(c.get(f"/{sandbox_fn}/call/unshare"), 200).json()
+        assert unshared == {"result": -1, "errno": "EPERM"}, unshared
+        nested = check(c.get(f"/{sandbox_fn}/call/nested"), 200).json()
+        assert nested["status"] != 0, nested
+        assert check(c.get(f"/{sandbox_fn}/call"), 200).text == "ok"
+
+
+def test_the_worker_uid_on_the_host_is_what_the_readme_says(gh, sandbox_fn):
+    """The README's claim, checked from the host's side: a worker is uid 65534 in its user
+    namespace, and `nobody` (65534) on the host when Gatehouse runs as root (else Gatehouse's
+    own uid): bubblewrap itself runs as that user."""
+    with gh.client("h2") as c:
+        check(c.get(f"/{sandbox_fn}/call"), 200)
+    workers = [p for p in _descendants(gh.proc.pid) if _running(p)
+               and b"GATEHOUSE_ORG=" + sandbox_fn.encode() + b"\0" in _environ(p)]
+    assert workers, "no worker of the function under gatehouse"
+    inside = []
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+        assert set(uids) == {"65534" if os.geteuid() == 0 else str(os.getuid())}, (pid, uids)
+        inside.append(Path(f"/proc/{pid}/uid_map").read_text().split()[0])
+    # bubblewrap itself runs in the host's namespace; the worker is 65534 in its own.
+    assert "65534" in inside, inside
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes() + b"\0"
+    except OSError:
+        return b""
+
+
+def test_forking_past_max_processes_fails_with_eagain_and_the_gateway_stays_healthy(gh, sandbox_fn):
+    with gh.client("h2") as c:
+        r = check(c.get(f"/{sandbox_fn}/call/fork"), 200).json()
+        assert r["errno"] == "EAGAIN" and r["forked"] < 32, r
+        assert check(c.get(f"/{sandbox_fn}/call"), 200).text == "ok"
+    check(gh.api("GET", "/healthz"), 200)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GatehouseModel
+import NIOPosix
 import Testing
 
 @testable import GatehouseRuntimes
@@ -38,13 +39,13 @@ struct EngineHTTPTests {
         maxResponseBytes: Int = 10 << 20, _ body: (EngineStandIn, HTTPEngineRuntime, EngineCallbacks) async throws -> Void
     ) async throws {
         let standIn = try EngineStandIn("openfaas")
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let clients = EngineClients(group: MultiThreadedEventLoopGroup.singleton, configuration: .init())
         let callbacks = EngineCallbacks()
         let server = try await EngineCallbackServer(callbacks: callbacks)
-        let driver = HTTPEngineRuntime(client: client, maxResponseBytes: maxResponseBytes, callbackBaseURL: { [url = server.url] in url + "/" }, callbacks: callbacks)
+        let driver = HTTPEngineRuntime(clients: clients, maxResponseBytes: maxResponseBytes, callbackBaseURL: { [url = server.url] in url + "/" }, callbacks: callbacks)
         var failure: (any Error)?
         do { try await body(standIn, driver, callbacks) } catch { failure = error }
-        try await client.shutdown()
+        await clients.shutdown()
         try await server.close()
         let violations = standIn.stop()
         if let failure { throw failure }
@@ -127,15 +128,15 @@ struct EngineHTTPTests {
     /// that is down shows as a timeout at the deadline (or a system error if the client gives up
     /// earlier), never as the function's answer.
     @Test func unreachableEngineFailsByTheDeadline() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let driver = HTTPEngineRuntime(client: client)
+        let clients = EngineClients(group: MultiThreadedEventLoopGroup.singleton, configuration: .init())
+        let driver = HTTPEngineRuntime(clients: clients)
         var outcome: RuntimeError?
         do {
             _ = try await driver.invoke(Self.request(credentials: credentials, timeoutMs: 500), function: Self.function("http://127.0.0.1:1"))
         } catch {
             outcome = error
         }
-        try await client.shutdown()
+        await clients.shutdown()
         switch outcome {
         case .system?, .timeout?: break
         default: Issue.record("expected .system or .timeout, got \(String(describing: outcome))")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GatehouseModel
+import NIOPosix
 import Testing
 
 @testable import GatehouseRuntimes
@@ -35,14 +36,14 @@ struct EngineOpenWhiskTests {
 
     func withStandIn(_ body: (EngineStandIn, OpenWhiskActionRuntime) async throws -> Void) async throws {
         let standIn = try EngineStandIn("openwhisk")
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let driver = OpenWhiskActionRuntime(client: client, firstPollInterval: .milliseconds(50))
+        let clients = EngineClients(group: MultiThreadedEventLoopGroup.singleton, configuration: .init())
+        let driver = OpenWhiskActionRuntime(clients: clients, firstPollInterval: .milliseconds(50))
         do { try await body(standIn, driver) } catch {
-            try await client.shutdown()
+            await clients.shutdown()
             _ = standIn.stop()
             throw error
         }
-        try await client.shutdown()
+        await clients.shutdown()
         #expect(standIn.stop() == "", "requests off the OpenWhisk API description")
     }
 

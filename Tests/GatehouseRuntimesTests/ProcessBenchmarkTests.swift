@@ -103,7 +103,7 @@ private struct DirectWorker {
         process.environment = ["GATEHOUSE_SOCKET": directory.appendingPathComponent("sock").path, "PATH": "/usr/bin:/bin"]
         try process.run()
         let connection = try await WorkerConnection.connect(
-            path: directory.appendingPathComponent("sock").path, group: MultiThreadedEventLoopGroup.singleton,
+            candidates: { [directory.appendingPathComponent("sock").path] }, group: MultiThreadedEventLoopGroup.singleton,
             deadline: .now + .seconds(10), stillStarting: { process.isRunning })
         return DirectWorker(process: process, connection: connection, directory: directory)
     }

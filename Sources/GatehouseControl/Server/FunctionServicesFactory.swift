@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import GatehouseRuntimes
 import GatehouseStore
@@ -8,7 +7,7 @@ import Logging
 /// pipeline around them, and the runs service. The edge and the control listener share them.
 enum FunctionServicesFactory {
     static func make(
-        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, httpClient: HTTPClient,
+        configuration: ServeConfiguration, store: SQLiteStore, sealer: SecretSealer, engineClients: EngineClients,
         controlURL: @escaping @Sendable () -> String, logger: Logger
     ) throws -> FunctionServices {
         let codeRoot = configuration.dataDirectory.appendingPathComponent("code", isDirectory: true)
@@ -17,8 +16,8 @@ enum FunctionServicesFactory {
         // OpenFaaS's queue-worker reports async results to the control listener's callback route.
         let callbacks = EngineCallbacks()
         runtimes.register(
-            HTTPEngineRuntime(client: httpClient, callbackBaseURL: controlURL, callbacks: callbacks), for: .http, .openfaas, .knative)
-        runtimes.register(OpenWhiskActionRuntime(client: httpClient), for: .openwhisk)
+            HTTPEngineRuntime(clients: engineClients, callbackBaseURL: controlURL, callbacks: callbacks), for: .http, .openfaas, .knative)
+        runtimes.register(OpenWhiskActionRuntime(clients: engineClients), for: .openwhisk)
         let workers = ProcessWorkerRuntime()
         if !workers.isolated { logger.warning("\(WorkerSandboxNotice.text)") }
         runtimes.register(workers, for: .process)

@@ -42,14 +42,14 @@ public enum GatehouseServer {
         let group = MultiThreadedEventLoopGroup.singleton
         let health = HealthState()
         // Outbound calls of the control plane, never on a request's path: identity providers'
-        // discovery and keys, code exchanges, GitHub's and Microsoft Graph's APIs; and functions
-        // on HTTP endpoints and FaaS engines that the invocation pipeline calls.
-        let httpClient = HTTPClient(
-            eventLoopGroupProvider: .shared(group),
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
+        // discovery and keys, code exchanges, GitHub's and Microsoft Graph's APIs. Functions on
+        // HTTP endpoints and FaaS engines that the invocation pipeline calls get a client per org.
+        let outbound = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: outbound)
+        let engineClients = EngineClients(group: group, configuration: outbound)
         let controlURL = NIOLockedValueBox(configuration.externalURL ?? "")
         let functions = try FunctionServicesFactory.make(
-            configuration: configuration, store: store, sealer: sealer, httpClient: httpClient,
+            configuration: configuration, store: store, sealer: sealer, engineClients: engineClients,
             controlURL: { controlURL.withLockedValue { $0 } }, logger: logger)
         let publicAddress = try configuration.publicListenAddress
         let plainAddress = try configuration.plainListenAddress
@@ -79,10 +79,12 @@ public enum GatehouseServer {
                 functions: functions, controlURL: controlURL, logger: logger)
         } catch {
             await functions.invoker.shutdown()
+            await engineClients.shutdown()
             try? await httpClient.shutdown()
             throw error
         }
         await functions.invoker.shutdown()
+        await engineClients.shutdown()
         try await httpClient.shutdown()
         try store.close()
         logger.notice("gatehouse stopped")

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// The one way the engine drivers talk to a remote engine: a buffered request with the
 /// invocation's deadline and a bounded response body, failures mapped to `RuntimeError`.
 struct EngineHTTP: Sendable {
-    let client: HTTPClient
+    /// Per org: no two tenants' calls share a pooled connection.
+    let clients: EngineClients
     /// Larger answers fail the invocation rather than exhausting Gatehouse's memory.
     let maxResponseBytes: Int
 
@@ -16,9 +17,11 @@ struct EngineHTTP: Sendable {
         var body: [UInt8]
     }
 
-    /// Sends `request` and reads the whole answer before `deadline`. `engine` names the remote
-    /// side in error messages ("the OpenFaaS gateway"); messages never carry header values.
-    func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant, engine: String) async throws(RuntimeError) -> Answer {
+    /// Sends `request` on `org`'s client and reads the whole answer before `deadline`. `engine`
+    /// names the remote side in error messages ("the OpenFaaS gateway"); messages never carry
+    /// header values.
+    func send(_ request: HTTPClientRequest, org: String, deadline: ContinuousClock.Instant, engine: String) async throws(RuntimeError) -> Answer {
+        guard let client = clients.client(for: org) else { throw .notReady("Gatehouse is stopping") }
         let remaining = ContinuousClock.now.duration(to: deadline)
         guard remaining > .zero else { throw .timeout(logs: []) }
         let nioDeadline = NIODeadline.now() + .nanoseconds(Self.nanoseconds(remaining))

@@ -13,14 +13,14 @@ public struct HTTPEngineRuntime: FunctionRuntime {
     let openFaaSAsync: OpenFaaSAsync?
 
     /// - Parameters:
-    ///   - client: the server's client (the server owns it and shuts it down).
+    ///   - clients: the per-org clients (the server owns them and shuts them down).
     ///   - maxResponseBytes: a larger answer fails the invocation (functionFailed).
     ///   - callbackBaseURL: the control listener's external URL (`https://gatehouse:8443`),
     ///     which OpenFaaS's queue-worker must reach; nil runs async OpenFaaS invocations
     ///     synchronously instead.
     ///   - callbacks: the registry the callback route delivers to (`EngineCallbackRoutes`).
-    public init(client: HTTPClient, maxResponseBytes: Int = 10 << 20, callbackBaseURL: (@Sendable () -> String)? = nil, callbacks: EngineCallbacks? = nil) {
-        self.http = EngineHTTP(client: client, maxResponseBytes: maxResponseBytes)
+    public init(clients: EngineClients, maxResponseBytes: Int = 10 << 20, callbackBaseURL: (@Sendable () -> String)? = nil, callbacks: EngineCallbacks? = nil) {
+        self.http = EngineHTTP(clients: clients, maxResponseBytes: maxResponseBytes)
         if let callbackBaseURL, let callbacks {
             self.openFaaSAsync = OpenFaaSAsync(http: http, callbackBaseURL: callbackBaseURL, callbacks: callbacks)
         } else {
@@ -37,7 +37,7 @@ public struct HTTPEngineRuntime: FunctionRuntime {
         if request.request.context.isAsync, function.function.runtime == .openfaas, let openFaaSAsync,
             let openfaas = function.function.openfaas
         {
-            let answer = try await openFaaSAsync.invoke(request, openfaas: openfaas, authorization: authorization)
+            let answer = try await openFaaSAsync.invoke(request, org: function.org, openfaas: openfaas, authorization: authorization)
             return try Self.response(answer, mode: request.mode, engine: engine)
         }
 
@@ -49,7 +49,7 @@ public struct HTTPEngineRuntime: FunctionRuntime {
         if !request.request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.request.method.uppercased()) {
             outgoing.body = .bytes(ByteBuffer(bytes: request.request.body))
         }
-        let answer = try await http.send(outgoing, deadline: request.deadline, engine: engine)
+        let answer = try await http.send(outgoing, org: function.org, deadline: request.deadline, engine: engine)
         return try Self.response(
             RuntimeResponse(status: answer.status, headers: EngineHTTP.responseHeaders(answer.headers), body: answer.body),
             mode: request.mode, engine: engine)

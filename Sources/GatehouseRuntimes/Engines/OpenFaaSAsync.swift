@@ -18,7 +18,7 @@ struct OpenFaaSAsync: Sendable {
     /// queue-worker has no Gatehouse credentials; the per-run token is the credential.
     static func callbackPath(runId: String, token: String) -> String { "/callbacks/openfaas/\(runId)/\(token)" }
 
-    func invoke(_ request: RuntimeRequest, openfaas: Function.OpenFaaSRuntime, authorization: String?) async throws(RuntimeError) -> RuntimeResponse {
+    func invoke(_ request: RuntimeRequest, org: String, openfaas: Function.OpenFaaSRuntime, authorization: String?) async throws(RuntimeError) -> RuntimeResponse {
         let engine = "the OpenFaaS gateway"
         var gateway: UpstreamURL
         do { gateway = try UpstreamURL(parsing: openfaas.gateway, field: "openfaas.gateway") } catch {
@@ -40,7 +40,7 @@ struct OpenFaaSAsync: Sendable {
         outgoing.body = .bytes(ByteBuffer(bytes: request.request.body))
 
         let accepted: EngineHTTP.Answer
-        do { accepted = try await http.send(outgoing, deadline: request.deadline, engine: engine) } catch {
+        do { accepted = try await http.send(outgoing, org: org, deadline: request.deadline, engine: engine) } catch {
             callbacks.cancel(ticket)
             throw error
         }

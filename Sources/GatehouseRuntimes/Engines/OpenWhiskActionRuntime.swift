@@ -21,8 +21,8 @@ public struct OpenWhiskActionRuntime: FunctionRuntime {
     /// OpenWhisk's longest blocking wait (its API description: "max allowed timeout 60000").
     static let maxBlockingMs = 60_000
 
-    public init(client: HTTPClient, maxResponseBytes: Int = 10 << 20, firstPollInterval: Duration = .milliseconds(100), maxPollInterval: Duration = .seconds(1)) {
-        self.http = EngineHTTP(client: client, maxResponseBytes: maxResponseBytes)
+    public init(clients: EngineClients, maxResponseBytes: Int = 10 << 20, firstPollInterval: Duration = .milliseconds(100), maxPollInterval: Duration = .seconds(1)) {
+        self.http = EngineHTTP(clients: clients, maxResponseBytes: maxResponseBytes)
         self.firstPollInterval = firstPollInterval
         self.maxPollInterval = maxPollInterval
     }
@@ -50,7 +50,7 @@ public struct OpenWhiskActionRuntime: FunctionRuntime {
         invoke.headers.add(name: "accept", value: "application/json")
         invoke.body = .bytes(ByteBuffer(bytes: Array(body)))
 
-        let answer = try await http.send(invoke, deadline: request.deadline, engine: "OpenWhisk")
+        let answer = try await http.send(invoke, org: function.org, deadline: request.deadline, engine: "OpenWhisk")
         switch answer.status {
         case 200, 502:
             // 502: the activation ended in an application error; the body is still its record.
@@ -59,14 +59,14 @@ public struct OpenWhiskActionRuntime: FunctionRuntime {
             guard let id = Self.object(answer.body)?["activationId"] as? String, Self.isActivationId(id) else {
                 throw .system("OpenWhisk accepted the invocation without an activation id")
             }
-            return try await poll(api: api, activationId: id, authorization: authorization, request: request)
+            return try await poll(api: api, activationId: id, authorization: authorization, org: function.org, request: request)
         default:
             throw Self.apiError(answer)
         }
     }
 
     /// Asks for the activation until it exists (404 until it completes) or the deadline passes.
-    func poll(api: String, activationId: String, authorization: String, request: RuntimeRequest) async throws(RuntimeError) -> RuntimeResponse {
+    func poll(api: String, activationId: String, authorization: String, org: String, request: RuntimeRequest) async throws(RuntimeError) -> RuntimeResponse {
         var interval = firstPollInterval
         while true {
             let wake = ContinuousClock.now + interval
@@ -75,7 +75,7 @@ public struct OpenWhiskActionRuntime: FunctionRuntime {
             var get = HTTPClientRequest(url: "\(api)/activations/\(activationId)")
             get.headers.add(name: "authorization", value: authorization)
             get.headers.add(name: "accept", value: "application/json")
-            let answer = try await http.send(get, deadline: request.deadline, engine: "OpenWhisk")
+            let answer = try await http.send(get, org: org, deadline: request.deadline, engine: "OpenWhisk")
             switch answer.status {
             case 200: return try Self.outcome(of: answer.body, mode: request.mode)
             case 404: interval = min(interval * 2, maxPollInterval)

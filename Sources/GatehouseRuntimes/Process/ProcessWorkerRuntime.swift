@@ -17,6 +17,7 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
     private let sandbox: WorkerSandbox
     private let interpreters: [Function.ProcessRuntime.Language: WorkerLaunch.Interpreter]
     private let maxResponseBytes: Int
+    private let seccompFile: String?
     /// By function key and the digest of its secret values: new values mean new workers.
     private let pools = NIOLockedValueBox([String: (functionKey: String, pool: WorkerPool)]())
 
@@ -39,7 +40,16 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
             WorkRoot.removeAbandoned()
         }
         let machine = Self.machine
-        self.sandbox = bubblewrap ? machine.sandbox : WorkerSandbox(bubblewrap: nil, merged: machine.sandbox.merged)
+        var sandbox = bubblewrap ? machine.sandbox : WorkerSandbox(bubblewrap: nil, merged: machine.sandbox.merged)
+        // Each worker's launch opens the filter from the work root (removed with it at shutdown).
+        if let program = sandbox.seccomp {
+            try? FileManager.default.createDirectory(at: self.workRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            self.seccompFile = WorkerSandbox.writeFilter(program, in: self.workRoot.path)
+            if seccompFile == nil { sandbox.seccomp = nil }
+        } else {
+            self.seccompFile = nil
+        }
+        self.sandbox = sandbox
         self.interpreters = machine.interpreters
         self.maxResponseBytes = maxResponseBytes
     }
@@ -178,7 +188,7 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
             function: function.function, org: function.org, process: process, codeDirectory: code, runtimesDirectory: runtimesDirectory,
             interpreter: interpreters[process.language], sandbox: sandbox,
             workRoot: workRoot.appendingPathComponent(String(Self.digest([key: [:]]).prefix(12)), isDirectory: true),
-            secrets: secrets, env: env)
+            secrets: secrets, env: env, seccompFile: seccompFile)
         // Workers of the same function with older secret values are replaced.
         let (pool, replaced) = pools.withLockedValue { pools -> (WorkerPool, [WorkerPool]) in
             if let existing = pools[key] { return (existing.pool, []) }

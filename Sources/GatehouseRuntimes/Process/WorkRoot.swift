@@ -12,14 +12,19 @@ enum WorkRoot {
     /// which only root may empty as they are: each directory is made writable first.
     static func remove(_ url: URL) {
         let manager = FileManager.default
-        if let walker = manager.enumerator(at: url, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey]) {
-            _ = chmod(url.path, 0o700)
-            for case let entry as URL in walker {
-                let values = try? entry.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
-                if values?.isDirectory == true, values?.isSymbolicLink != true { _ = chmod(entry.path, 0o700) }
+        // A stopping worker may remove its own directory inside `url` meanwhile, which fails a
+        // pass half-way: the next one finishes.
+        for pass in 0..<5 where manager.fileExists(atPath: url.path) {
+            if pass > 0 { usleep(20_000) }
+            if let walker = manager.enumerator(at: url, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey]) {
+                _ = chmod(url.path, 0o700)
+                for case let entry as URL in walker {
+                    let values = try? entry.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+                    if values?.isDirectory == true, values?.isSymbolicLink != true { _ = chmod(entry.path, 0o700) }
+                }
             }
+            try? manager.removeItem(at: url)
         }
-        try? manager.removeItem(at: url)
     }
 
     /// Removes the work roots in `parent` of Gatehouse processes that no longer exist (killed

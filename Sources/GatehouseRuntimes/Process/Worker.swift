@@ -28,8 +28,9 @@ final class Worker: Sendable {
     static func start(_ launch: WorkerLaunch, id: Int, group: any EventLoopGroup, deadline: ContinuousClock.Instant) async throws -> Worker {
         let directory = try launch.makePrivateDirectory(id: id)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: launch.executable)
-        process.arguments = launch.arguments(privateDirectory: directory)
+        let (executable, arguments) = launch.command(privateDirectory: directory)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.environment = launch.environment(privateDirectory: directory)
         process.currentDirectoryURL = launch.workingDirectory
         process.standardInput = FileHandle.nullDevice
@@ -47,7 +48,7 @@ final class Worker: Sendable {
         try? output.pipe.fileHandleForWriting.close()
         do {
             let connection = try await WorkerConnection.connect(
-                path: launch.socketPath(privateDirectory: directory), group: group,
+                candidates: { launch.socketCandidates(privateDirectory: directory, pid: process.processIdentifier) }, group: group,
                 deadline: min(deadline, .now + .seconds(30)), stillStarting: { process.isRunning })
             return Worker(id: id, process: process, directory: directory, connection: connection, output: output)
         } catch {

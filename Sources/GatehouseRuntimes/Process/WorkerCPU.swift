@@ -9,15 +9,7 @@ enum WorkerCPU {
     /// The most CPU seconds any one process in the tree under `pid` (the worker, or bubblewrap
     /// and the worker inside it) has used: the limit applies to each process on its own.
     static func maxSeconds(tree pid: pid_t) -> Double {
-        var most = 0.0
-        var todo = [pid]
-        var seen = 0
-        while let next = todo.popLast(), seen < 64 {
-            seen += 1
-            most = max(most, seconds(of: next))
-            todo += children(of: next)
-        }
-        return most
+        ProcessTree.members(of: pid).map(seconds(of:)).max() ?? 0
     }
 
     private static func seconds(of pid: pid_t) -> Double {
@@ -28,10 +20,5 @@ enum WorkerCPU {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / ticksPerSecond
-    }
-
-    private static func children(of pid: pid_t) -> [pid_t] {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
-        return text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

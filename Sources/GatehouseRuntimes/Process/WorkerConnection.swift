@@ -14,12 +14,17 @@ final class WorkerConnection: Sendable {
         self.collector = collector
     }
 
-    /// Connects to `path`, retrying while the worker is still starting, until `deadline`.
+    /// Connects to the first of `candidates` that is a socket, retrying while the worker is
+    /// still starting, until `deadline`. The socket is opened without following links
+    /// (`WorkerSocket`), so a worker cannot point Gatehouse at another socket of the host.
     static func connect(
-        path: String, group: any EventLoopGroup, deadline: ContinuousClock.Instant, stillStarting: @Sendable () -> Bool
+        candidates: @Sendable () -> [String], group: any EventLoopGroup, deadline: ContinuousClock.Instant,
+        stillStarting: @Sendable () -> Bool
     ) async throws -> WorkerConnection {
         while true {
             do {
+                guard let socket = WorkerSocket(firstOf: candidates()) else { throw WorkerSocket.NotYet() }
+                defer { socket.release() }
                 let collector = ResponseCollector()
                 let channel = try await ClientBootstrap(group: group)
                     .channelInitializer { channel in
@@ -28,7 +33,7 @@ final class WorkerConnection: Sendable {
                             try channel.pipeline.syncOperations.addHandler(collector)
                         }
                     }
-                    .connect(unixDomainSocketPath: path).get()
+                    .connect(unixDomainSocketPath: socket.path).get()
                 return WorkerConnection(channel: channel, collector: collector)
             } catch {
                 guard ContinuousClock.now < deadline, stillStarting() else { throw error }
