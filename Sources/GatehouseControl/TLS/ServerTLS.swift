@@ -32,6 +32,7 @@ public enum ServerTLS {
         )
         configuration.minimumTLSVersion = .tlsv12
         configuration.maximumTLSVersion = .tlsv13
+        configuration.cipherSuiteValues = tls12CipherSuites
         configuration.applicationProtocols = applicationProtocols
 
         if pairs.count > 1 {
@@ -45,6 +46,16 @@ public enum ServerTLS {
         }
         return configuration
     }
+
+    /// TLS 1.2's suites: forward-secret AEAD only, strongest first (TLS 1.3's are all AEAD and
+    /// fixed by BoringSSL). The CBC-SHA1 suites BoringSSL offers by default are gone. swift-nio-ssl
+    /// has no setting for the server's order (SSL_OP_CIPHER_SERVER_PREFERENCE), so the client's
+    /// order decides among these; every one of them is a suite a TLS audit rates strong.
+    static let tls12CipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
 
     private static func certificatePairs(
         settings: TLSSettings,

@@ -28,14 +28,15 @@ public final class HandshakeTimeoutHandler: ChannelInboundHandler, RemovableChan
         timer?.cancel()
     }
 
+    // Each passes its message on before leaving: a removed handler's context forwards nothing.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !waitsForTLS { done(context) }
         context.fireChannelRead(data)
+        if !waitsForTLS { done(context) }
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if waitsForTLS, case TLSUserEvent.handshakeCompleted = event { done(context) }
         context.fireUserInboundEventTriggered(event)
+        if waitsForTLS, case TLSUserEvent.handshakeCompleted = event { done(context) }
     }
 
     private func done(_ context: ChannelHandlerContext) {
