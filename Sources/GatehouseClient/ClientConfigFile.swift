@@ -1,24 +1,40 @@
 import Foundation
 import Yams
 
-/// The CLI's config file (`~/.config/gatehouse/config.yaml`): `server`, `token` and `cacert`,
-/// written by people, and `login`, written by `gatehouse login` and removed by `gatehouse logout`.
+/// The CLI's config file (`~/.config/gatehouse/config.yaml`): `server`, `token`, `cacert`,
+/// `connectTimeout` and `requestTimeout` (seconds), written by people; `org`, written by
+/// `gatehouse config use-org`; and `login`, written by `gatehouse login` and removed by `gatehouse logout`.
 /// A key it does not know is an error rather than silently ignored, so a typo (`sever:`) does not
 /// send requests elsewhere.
 public struct ClientConfigFile: Sendable, Equatable {
     public var server: String?
     public var token: String?
     public var cacert: String?
+    public var org: String?
+    public var connectTimeout: String?
+    public var requestTimeout: String?
     public var login: StoredLogin?
 
-    public init(server: String? = nil, token: String? = nil, cacert: String? = nil, login: StoredLogin? = nil) {
+    public init(
+        server: String? = nil, token: String? = nil, cacert: String? = nil, org: String? = nil,
+        connectTimeout: String? = nil, requestTimeout: String? = nil, login: StoredLogin? = nil
+    ) {
         self.server = server
         self.token = token
         self.cacert = cacert
+        self.org = org
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
         self.login = login
     }
 
-    static let keys = ["server", "token", "cacert", "login"]
+    /// The settings people write, in the file's order.
+    private var plainSettings: [(String, String?)] {
+        [("server", server), ("token", token), ("cacert", cacert), ("org", org),
+         ("connectTimeout", connectTimeout), ("requestTimeout", requestTimeout)]
+    }
+
+    static let keys = ["server", "token", "cacert", "org", "connectTimeout", "requestTimeout", "login"]
 
     /// Reads the YAML text of a config file; `path` only names it in errors.
     static func parse(_ text: String, path: String) throws(ClientSettingsError) -> ClientConfigFile {
@@ -31,7 +47,10 @@ public struct ClientConfigFile: Sendable, Equatable {
         }
         guard let node, YAMLConversion.resolvedTag(of: node) != .null else { return ClientConfigFile() }
         let top = try StrictMapping(node, known: keys, what: "the file", path: path)
-        var file = ClientConfigFile(server: try top.string("server"), token: try top.string("token"), cacert: try top.string("cacert"))
+        var file = ClientConfigFile(
+            server: try top.string("server"), token: try top.string("token"), cacert: try top.string("cacert"),
+            org: try top.string("org"), connectTimeout: try top.string("connectTimeout"),
+            requestTimeout: try top.string("requestTimeout"))
         if let login = top.node("login"), YAMLConversion.resolvedTag(of: login) != .null {
             file.login = try StoredLogin(fields: StrictMapping(login, known: StoredLogin.keys, what: "'login'", path: path))
         }
@@ -41,7 +60,7 @@ public struct ClientConfigFile: Sendable, Equatable {
     /// The file's YAML text, keys in a fixed order; empty settings are left out.
     func yaml() throws -> String {
         var pairs: [(Node, Node)] = []
-        for (key, value) in [("server", server), ("token", token), ("cacert", cacert)] {
+        for (key, value) in plainSettings {
             if let value { pairs.append((Node(key), Node(value))) }
         }
         if let login { pairs.append((Node("login"), login.node())) }

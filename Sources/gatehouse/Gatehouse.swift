@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import GatehouseModel
 
 @main
 struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gatehouse", abstract: "A multi-tenant function gateway.",
+        commandName: "gatehouse", abstract: "A multi-tenant function gateway.", version: ServerVersion.current,
         subcommands: [
+            VersionCommand.self,
             ServeCommand.self,
             LoginCommand.self,
             LogoutCommand.self,

@@ -6,7 +6,7 @@ import GatehouseStore
 import Hummingbird
 import Logging
 
-/// The control listener's routes: health, the OpenAPI document, Gatehouse's issuer documents
+/// The control listener's routes: health, the OpenAPI document, the version and limits, Gatehouse's issuer documents
 /// (`/.well-known/...`), and the admin API.
 enum AdminRouter {
     struct Dependencies: Sendable {
@@ -22,6 +22,9 @@ enum AdminRouter {
         var roles: RoleCatalog = RoleFiles.builtin()
         /// Invoking functions, runs and code; nil leaves those routes out (tests of the admin API alone).
         var functions: FunctionServices? = nil
+        /// What `/v1/version` reports of the server's limits.
+        var limits = ServerVersion.Limits(
+            maxCodeBytes: ServeConfiguration.defaultMaxCodeBytes, maxBodyBytes: ServeConfiguration.defaultMaxBodyBytes)
         var logger: Logger
     }
 
@@ -36,6 +39,9 @@ enum AdminRouter {
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
+        }
+        router.get("/v1/version") { _, _ in
+            try JSONResponse.make(.ok, ServerVersion(limits: dependencies.limits))
         }
         WellKnownRoutes.register(on: router, issuer: dependencies.issuer)
         if let auth = dependencies.auth {

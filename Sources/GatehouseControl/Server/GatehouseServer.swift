@@ -121,7 +121,9 @@ public enum GatehouseServer {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, auth: auth, roles: roles, functions: functions, logger: logger))
+                issuer: issuerSlot, auth: auth, roles: roles, functions: functions,
+                limits: .init(maxCodeBytes: configuration.maxCodeBytes, maxBodyBytes: configuration.maxBodyBytes),
+                logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
         let control = Application(
