@@ -107,7 +107,13 @@ public struct ClientSettingsResolver: Sendable {
             server: serverURL,
             token: explicitToken ?? (login == nil ? readTrimmed(join(workingDirectory, "data/admin-token")) : nil),
             caCertificatePath: caPath, login: explicitToken == nil ? login : nil, timeouts: timeouts,
-            defaultOrg: nonEmpty(environment["GATEHOUSE_ORG"]) ?? file.org ?? file.login?.org)
+            defaultOrg: try defaultOrg())
+    }
+
+    /// The org commands act in without `--org`: `GATEHOUSE_ORG`, the file's `org`, the login's.
+    public func defaultOrg() throws(ClientSettingsError) -> String? {
+        let file = try configStore.read()
+        return nonEmpty(environment["GATEHOUSE_ORG"]) ?? file.org ?? file.login?.org
     }
 
     /// A timeout in seconds from the first source that has one; each must be a positive number.

@@ -24,12 +24,17 @@ struct Gatehouse: AsyncParsableCommand {
             SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
+            ConfigCommands.self,
         ])
 
     /// ArgumentParser's own `main`, with the exit codes scripts rely on: 1 for a failed
     /// operation (printed as `error: ...`), 2 for a usage error (ArgumentParser says 64).
     static func main() async {
         var command: any ParsableCommand
+        if let unknown = SubcommandSuggestion.problem(in: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            Console.error("error: \(unknown)")
+            Foundation.exit(2)
+        }
         do {
             command = try await asyncParseAsRoot(nil)
         } catch {

@@ -52,10 +52,27 @@ struct PlatformScope: ResourceScope {
 }
 
 struct OrgScope: ResourceScope {
-    @Option(name: .customLong("org"), help: "The org that owns the resource.")
-    var orgName: String
+    @Option(
+        name: .customLong("org"),
+        help: "The org that owns the resource. Default: $GATEHOUSE_ORG, then the config file's org (`gatehouse config use-org`), then the login's org.")
+    var explicitOrg: String?
+
+    /// `--org`, or the default org; set by `validate()`, which ArgumentParser runs after parsing.
+    private(set) var orgName = ""
 
     var org: String? { orgName }
+
+    mutating func validate() throws {
+        if let explicitOrg {
+            orgName = explicitOrg
+            return
+        }
+        let resolver = ClientSettingsResolver.current()
+        guard let org = try resolver.defaultOrg() else {
+            throw ValidationError("missing --org (or set a default: `gatehouse config use-org ORG`, or GATEHOUSE_ORG)")
+        }
+        orgName = org
+    }
 }
 
 extension ResourceCommandKind {
