@@ -136,11 +136,17 @@ public enum GatehouseServer {
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
                 logger.notice("control listening", metadata: ["https": "\(admin)"])
-                controlURL.withLockedValue { if $0.isEmpty { $0 = "https://\(admin)" } }
+                let reachable = channel.localAddress.map(ReachableURL.https(for:))
+                let externalURL = configuration.externalURL ?? reachable?.url ?? "https://\(admin)"
+                controlURL.withLockedValue { if $0.isEmpty { $0 = externalURL } }
+                StartupBanner.log(
+                    edge: ReachableURL.https(for: edgeAddresses.public), admin: externalURL,
+                    adminDerivation: configuration.externalURL == nil ? reachable?.derivation : "--external-url",
+                    adminToken: dataDir.appendingPathComponent(AdminTokenBootstrap.fileName).path, logger: logger)
                 do {
                     // The issuer is the control listener's external URL, known now the port is bound.
                     let issuer = try TokenIssuer(
-                        configuration: .init(externalURL: configuration.externalURL ?? "https://\(admin)"),
+                        configuration: .init(externalURL: externalURL),
                         dataDirectory: dataDir, masterKey: sealer.derivedKey(for: "signing-keys"))
                     issuerSlot.install(issuer)
                     try await snapshots.install(issuer: issuer)
