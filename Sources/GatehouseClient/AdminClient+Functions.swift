@@ -121,7 +121,13 @@ public struct RunPage: Decodable, Sendable {
 }
 
 extension OutputRenderer {
-    /// Runs as a table (ID, FUNCTION, STATUS, HTTP, ERROR, DURATION, AGE), or their JSON / YAML.
+    /// Whether a run has logs (`gatehouse run get` shows them): their size, or `-`.
+    static func logsCell(_ run: Run) -> String {
+        guard let logs = run.logs, !logs.isEmpty else { return "-" }
+        return "\(logs.utf8.count) B" + ((run.logsTruncated ?? false) ? "+" : "")
+    }
+
+    /// Runs as a table (ID, FUNCTION, STATUS, HTTP, ERROR, DURATION, MODE, LOGS, AGE), or their JSON / YAML.
     public func render(runs: [Run]) throws -> String {
         switch format {
         case .json: return try Self.json(.array(runs.map { try JSONValue(encoding: $0) }))
@@ -131,11 +137,11 @@ extension OutputRenderer {
                 [
                     run.id, run.function, run.status.rawValue, run.httpStatus.map(String.init) ?? "",
                     run.errorType?.rawValue ?? "", run.durationMs.map { TableCell.duration(milliseconds: $0) } ?? "",
-                    run.async ? "async" : "sync", TableCell.age(since: run.createdAt, now: now),
+                    run.async ? "async" : "sync", Self.logsCell(run), TableCell.age(since: run.createdAt, now: now),
                 ]
             }
             return TextTable(
-                headers: ["ID", "FUNCTION", "STATUS", "HTTP", "ERROR", "DURATION", "MODE", "AGE"], rows: rows
+                headers: ["ID", "FUNCTION", "STATUS", "HTTP", "ERROR", "DURATION", "MODE", "LOGS", "AGE"], rows: rows
             ).rendered
         }
     }

@@ -94,3 +94,56 @@ def test_default_org_from_config_use_org_and_gatehouse_org(gh, tmp_path, upstrea
     assert env_run.returncode == 0, env_run.stderr
     assert json.loads(env_run.stdout) == [], env_run.stdout
     assert [f["name"] for f in json.loads(cli("function", "list", "--org", first, "-o", "json").stdout)] == ["echo"]
+
+
+def python_function(cli, tmp_path: Path, org: str, name: str, source: str, *flags: str) -> None:
+    code = tmp_path / f"{name}.py"
+    code.write_text(source)
+    cli("function", "create", name, "--org", org, "--runtime", "process", "--language", "python3",
+        "--handler", f"{name}.handle", *flags)
+    cli("function", "code", "upload", name, str(code), "--org", org)
+
+
+def test_invoke_prints_a_problem_readably_and_run_list_shows_logs(gh, tmp_path):
+    cli = gh.cli(tmp_path)
+    org = uniq("inv")
+    cli("org", "create", org)
+    python_function(cli, tmp_path, org, "chatty",
+                    "import sys\ndef handle(request):\n    print('hello from the log', file=sys.stderr)\n"
+                    "    return {'status': 200, 'body': 'ok'}\n")
+    python_function(cli, tmp_path, org, "slow",
+                    "import time\ndef handle(request):\n    time.sleep(10)\n    return {'status': 200, 'body': 'late'}\n",
+                    "--timeout-ms", "1000")
+    cli("invoke", "chatty", "--org", org)
+    failed = cli("invoke", "slow", "--org", org, expect=1)
+    assert failed.stdout == "", f"the problem's JSON went to stdout: {failed.stdout!r}"
+    assert failed.stderr.endswith("\n"), repr(failed.stderr)
+    error_lines = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+    assert error_lines and "{" not in error_lines[0], failed.stderr
+    assert "request id: " in failed.stderr, failed.stderr
+
+    table = cli("run", "list", "--org", org).stdout.splitlines()
+    header = table[0].split()
+    assert "LOGS" in header, table
+    chatty = [line for line in table[1:] if line.split()[1] == "chatty"]
+    assert len(chatty) == 1 and re.search(r"\bsync\s+\d+ B\+?\s", chatty[0]), table
+
+
+def test_deleting_a_used_function_names_every_route(gh, tmp_path, upstream):
+    cli = gh.cli(tmp_path)
+    org = uniq("del")
+    cli("org", "create", org)
+    cli("function", "create", "echo", "--org", org, "--url", f"{upstream.url}/base")
+    for route in ("alpha", "beta", "gamma"):
+        cli("route", "create", route, "--org", org, "--function", "echo", "--path", f"/{route}")
+    refused = cli("function", "delete", "echo", "--org", org, expect=1)
+    assert "used by 3 routes: 'alpha', 'beta', 'gamma'" in refused.stderr, refused.stderr
+    r = gh.api("DELETE", f"/v1/orgs/{org}/functions/echo")
+    assert r.status_code == 409 and all(name in r.json()["detail"] for name in ("alpha", "beta", "gamma")), r.text
+
+
+def test_a_wrong_token_is_called_not_valid(gh, tmp_path):
+    cli = gh.cli(tmp_path)
+    p = cli("org", "list", "--token", gh.token[:-3] + "xyz", expect=1)
+    assert "the bearer token is not valid" in p.stderr and "not the platform admin token" in p.stderr, p.stderr
+    assert "base64url" not in p.stderr, p.stderr
