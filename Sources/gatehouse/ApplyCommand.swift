@@ -13,7 +13,8 @@ struct ApplyCommand: AsyncParsableCommand {
             admin API takes them. An identity provider without 'clientSecret' keeps the one stored, \
             so files need not hold it. An API key created by apply has its key printed once (with \
             -o json|yaml, in its 'key' member); applying it again keeps the key. Prints \
-            '<kind> <org>/<name> configured' per document, or with -o json|yaml the stored resources.
+            '<kind> <org>/<name> created|configured|unchanged' per document (unchanged: the server \
+            held exactly that, and its revision stays), or with -o json|yaml the stored resources.
             """)
 
     @OptionGroup var source: DocumentFileOptions
@@ -33,12 +34,15 @@ struct ApplyCommand: AsyncParsableCommand {
         let stored = try await options.withClient { client in
             var stored: [ApplyDocument] = []
             for document in documents {
+                let outcome: AdminClient.ApplyOutcome
                 do {
-                    stored.append(try await client.apply(document))
+                    let (saved, result) = try await client.applyReporting(document)
+                    stored.append(saved)
+                    outcome = result
                 } catch {
                     throw OperationFailure(subject: document.label, underlying: error)
                 }
-                ResourceOutput.confirm("\(document.label) configured", options: options)
+                ResourceOutput.confirm("\(document.label) \(outcome.rawValue)", options: options)
                 // An API key the apply created carries its key, shown this once.
                 if case .apiKey(let apiKey) = stored.last, let key = apiKey.key {
                     Console.error("\(document.label) created; its key is shown now and never again: store it safely")

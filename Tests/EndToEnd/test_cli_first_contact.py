@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import gatehouse_bin, uniq
+from harness import check, gatehouse_bin, uniq
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,3 +147,24 @@ def test_a_wrong_token_is_called_not_valid(gh, tmp_path):
     p = cli("org", "list", "--token", gh.token[:-3] + "xyz", expect=1)
     assert "the bearer token is not valid" in p.stderr and "not the platform admin token" in p.stderr, p.stderr
     assert "base64url" not in p.stderr, p.stderr
+
+
+def test_apply_reports_unchanged_and_keeps_the_revision(gh, tmp_path, upstream):
+    cli = gh.cli(tmp_path)
+    org = uniq("apply")
+    doc = (f"kind: org\nname: {org}\n---\nkind: function\norg: {org}\nname: echo\nruntime: http\n"
+           f"http: {{url: '{upstream.url}/base'}}\ntimeoutMs: 5000\n---\nkind: route\norg: {org}\nname: echo\n"
+           f"function: echo\npaths: [/hello]\n")
+    first = cli("apply", "-f", "-", input=doc).stdout
+    assert f"org {org} created" in first and f"route {org}/echo created" in first, first
+    revisions = {r: check(gh.api("GET", f"/v1/orgs/{org}/{r}s/echo"), 200).json()["revision"] for r in ("function", "route")}
+
+    again = cli("apply", "-f", "-", input=doc).stdout
+    for label in (f"org {org}", f"function {org}/echo", f"route {org}/echo"):
+        assert f"{label} unchanged" in again, again
+    for kind, revision in revisions.items():
+        assert check(gh.api("GET", f"/v1/orgs/{org}/{kind}s/echo"), 200).json()["revision"] == revision, kind
+
+    changed = cli("apply", "-f", "-", input=doc.replace("timeoutMs: 5000", "timeoutMs: 6000")).stdout
+    assert f"function {org}/echo configured" in changed and f"route {org}/echo unchanged" in changed, changed
+    assert check(gh.api("GET", f"/v1/orgs/{org}/functions/echo"), 200).json()["revision"] > revisions["function"]
