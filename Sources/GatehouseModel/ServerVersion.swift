@@ -7,6 +7,8 @@ public struct ServerVersion: Codable, Sendable, Equatable {
 
     public var version: String
     public var limits: Limits
+    /// Where the edge publishes functions (`{edgeURL}/{org}{path}`), as a client can reach it.
+    public var edgeURL: String?
 
     public struct Limits: Codable, Sendable, Equatable {
         /// The largest code upload (`--max-code-bytes`).
@@ -20,8 +22,9 @@ public struct ServerVersion: Codable, Sendable, Equatable {
         }
     }
 
-    public init(version: String = ServerVersion.current, limits: Limits) {
+    public init(version: String = ServerVersion.current, limits: Limits, edgeURL: String? = nil) {
         self.version = version
         self.limits = limits
+        self.edgeURL = edgeURL
     }
 }

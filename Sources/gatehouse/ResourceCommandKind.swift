@@ -27,12 +27,16 @@ protocol ResourceCommandKind {
     /// What create and update do once the resource is written (`function --code` uploads the
     /// code); the resource as it then is, or nil when there was nothing to do.
     static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value?
+
+    /// Where the edge serves the resource, for `get` (`edge` is the server's `edgeURL`).
+    static func publicURLs(of resource: Value, edge: String, client: AdminClient) async throws -> [String]
 }
 
 extension ResourceCommandKind {
     static func shownOnce(_ created: Value) -> String? { nil }
     static var extraSubcommands: [any ParsableCommand.Type] { [] }
     static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value? { nil }
+    static func publicURLs(of resource: Value, edge: String, client: AdminClient) async throws -> [String] { [] }
 }
 
 /// The flags that set a resource's fields.

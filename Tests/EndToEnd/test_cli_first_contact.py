@@ -168,3 +168,22 @@ def test_apply_reports_unchanged_and_keeps_the_revision(gh, tmp_path, upstream):
     changed = cli("apply", "-f", "-", input=doc.replace("timeoutMs: 5000", "timeoutMs: 6000")).stdout
     assert f"function {org}/echo configured" in changed and f"route {org}/echo unchanged" in changed, changed
     assert check(gh.api("GET", f"/v1/orgs/{org}/functions/echo"), 200).json()["revision"] > revisions["function"]
+
+
+def test_function_get_and_route_get_show_working_public_urls(gh, tmp_path, upstream):
+    import httpx
+
+    from harness import ssl_context
+
+    cli = gh.cli(tmp_path)
+    org = uniq("urls")
+    cli("org", "create", org)
+    cli("function", "create", "echo", "--org", org, "--url", f"{upstream.url}/base")
+    cli("route", "create", "echo", "--org", org, "--function", "echo", "--path", "/hello", "--path", "/items/{id}")
+    shown = cli("route", "get", "echo", "--org", org).stdout
+    assert f"URLS:\n  {gh.edge_url}/{org}/hello\n  {gh.edge_url}/{org}/items/{{id}}" in shown, shown
+    function_shown = cli("function", "get", "echo", "--org", org).stdout
+    assert f"  {gh.edge_url}/{org}/hello  (route echo)" in function_shown, function_shown
+    r = httpx.get(f"{gh.edge_url}/{org}/hello", verify=ssl_context(gh.ca), timeout=10)
+    assert check(r, 200).json()["path"] == "/base/hello"
+    assert "URLS" not in cli("route", "get", "echo", "--org", org, "-o", "json").stdout

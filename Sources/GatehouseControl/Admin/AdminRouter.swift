@@ -25,6 +25,8 @@ enum AdminRouter {
         /// What `/v1/version` reports of the server's limits.
         var limits = ServerVersion.Limits(
             maxCodeBytes: ServeConfiguration.defaultMaxCodeBytes, maxBodyBytes: ServeConfiguration.defaultMaxBodyBytes)
+        /// The edge's reachable URL, for `/v1/version` (nil when the router runs without an edge).
+        var edgeURL: String? = nil
         var logger: Logger
     }
 
@@ -41,7 +43,7 @@ enum AdminRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
         }
         router.get("/v1/version") { _, _ in
-            try JSONResponse.make(.ok, ServerVersion(limits: dependencies.limits))
+            try JSONResponse.make(.ok, ServerVersion(limits: dependencies.limits, edgeURL: dependencies.edgeURL))
         }
         WellKnownRoutes.register(on: router, issuer: dependencies.issuer)
         if let auth = dependencies.auth {

@@ -123,6 +123,7 @@ public enum GatehouseServer {
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
                 issuer: issuerSlot, auth: auth, roles: roles, functions: functions,
                 limits: .init(maxCodeBytes: configuration.maxCodeBytes, maxBodyBytes: configuration.maxBodyBytes),
+                edgeURL: ReachableURL.https(for: edgeAddresses.public).url,
                 logger: logger))
         var controlTLS = edgeTLS
         controlTLS.applicationProtocols = ["h2", "http/1.1"]
