@@ -20,6 +20,7 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<APIKeyCommands>.self,
             ResourceCommandGroup<PolicyCommands>.self,
             RunCommands.self,
+            LogsCommand.self,
             InvokeCommand.self,
             SigningKeyCommands.self,
             ApplyCommand.self,

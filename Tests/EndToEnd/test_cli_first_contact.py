@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,41 @@ def test_function_get_and_route_get_show_working_public_urls(gh, tmp_path, upstr
     r = httpx.get(f"{gh.edge_url}/{org}/hello", verify=ssl_context(gh.ca), timeout=10)
     assert check(r, 200).json()["path"] == "/base/hello"
     assert "URLS" not in cli("route", "get", "echo", "--org", org, "-o", "json").stdout
+
+
+def test_logs_prints_recent_run_logs_and_follows_new_ones(gh, tmp_path):
+    import time
+
+    cli = gh.cli(tmp_path)
+    org = uniq("logs")
+    cli("org", "create", org)
+    python_function(cli, tmp_path, org, "talker",
+                    "import sys\ndef handle(request):\n    print('said ' + request.text, file=sys.stderr)\n"
+                    "    return 'ok'\n")
+    cli("invoke", "talker", "--org", org, "--data", "first")
+    cli("invoke", "talker", "--org", org, "--data", "second")
+    recent = cli("logs", "talker", "--org", org).stdout
+    assert recent.count("--- run_") == 2 and "succeeded" in recent, recent
+    assert recent.index("said first") < recent.index("said second"), f"not oldest first: {recent}"
+
+    follower = subprocess.Popen(
+        [str(gatehouse_bin()), "logs", "talker", "--org", org, "-f", "--tail", "1"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "GATEHOUSE_SERVER": gh.admin_url,
+             "GATEHOUSE_TOKEN": gh.token, "GATEHOUSE_CACERT": str(gh.ca)})
+    try:
+        marker = uniq("followed")
+        # The follower's first poll may come after this call: both are fine, it prints finished runs.
+        cli("invoke", "talker", "--org", org, "--data", marker)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(follower.stdout), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 30
+        while not any(marker in line for line in list(lines)) and time.monotonic() < deadline and follower.poll() is None:
+            time.sleep(0.1)
+        seen = "".join(list(lines))
+        assert marker in seen, f"logs -f did not print the new run's logs: {seen!r} {follower.poll()}"
+        assert follower.poll() is None, "logs -f exited instead of following"
+    finally:
+        follower.terminate()
+        follower.wait(10)
