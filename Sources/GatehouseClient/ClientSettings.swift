@@ -76,7 +76,7 @@ public struct ClientSettingsResolver: Sendable {
         server: String?, token: String?, caCertificatePath: String?, connectTimeout: Double? = nil,
         requestTimeout: Double? = nil
     ) throws(ClientSettingsError) -> ClientSettings {
-        let file = try configStore.read()
+        let file = try configFile()
         let fileDirectory = (configFilePath as NSString).deletingLastPathComponent
 
         let serverSetting =
@@ -112,8 +112,19 @@ public struct ClientSettingsResolver: Sendable {
 
     /// The org commands act in without `--org`: `GATEHOUSE_ORG`, the file's `org`, the login's.
     public func defaultOrg() throws(ClientSettingsError) -> String? {
-        let file = try configStore.read()
+        let file = try configFile()
         return nonEmpty(environment["GATEHOUSE_ORG"]) ?? file.org ?? file.login?.org
+    }
+
+    /// The context in use: `GATEHOUSE_CONTEXT`, then the file's `context`.
+    public func currentContext() throws(ClientSettingsError) -> String? {
+        if let named = nonEmpty(environment["GATEHOUSE_CONTEXT"]) { return named }
+        return try configStore.read().context
+    }
+
+    /// The config file with the context in use applied.
+    private func configFile() throws(ClientSettingsError) -> ClientConfigFile {
+        try configStore.read().applying(context: try currentContext())
     }
 
     /// A timeout in seconds from the first source that has one; each must be a positive number.
@@ -171,11 +182,14 @@ public enum ClientSettingsError: Error, Sendable, Equatable, CustomStringConvert
     case invalidServer(String, source: String)
     case invalidConfigFile(path: String, reason: String)
     case invalidTimeout(String, source: String)
+    case unknownContext(String, known: String)
 
     public var description: String {
         switch self {
         case .invalidServer(let value, let source):
             "the server '\(value)' (from \(source)) is not an http:// or https:// URL with a host"
+        case .unknownContext(let name, let known):
+            "no context '\(name)' in the config file (known: \(known)); add it with `gatehouse config set-context \(name) --server URL`"
         case .invalidTimeout(let value, let source):
             "the timeout '\(value)' (from \(source)) is not a number of seconds between 0 and 86400"
         case .invalidConfigFile(let path, let reason):

@@ -19,7 +19,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var source: DocumentFileOptions
 
-    @Flag(help: "Parse and validate the file without contacting the server.")
+    @Flag(help: "Show what applying would change (created, each changed field, unchanged) without changing anything.")
     var dryRun = false
 
     @OptionGroup(title: "Connection and output") var options: ClientOptions
@@ -27,8 +27,16 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let documents = ApplyDocument.orderedForApply(try source.documents())
         if dryRun {
-            for document in documents { ResourceOutput.confirm("\(document.label) configured (dry run)", options: options) }
-            if options.output != .table { Console.out(try options.renderer.renderMixed(documents)) }
+            if options.output != .table {
+                Console.out(try options.renderer.renderMixed(documents))
+                return
+            }
+            let lines = try await options.withClient { client in
+                var lines: [String] = []
+                for document in documents { lines += try await client.dryRunLines(for: document) }
+                return lines
+            }
+            Console.out(lines.joined(separator: "\n"))
             return
         }
         let stored = try await options.withClient { client in

@@ -226,3 +226,53 @@ def test_logs_prints_recent_run_logs_and_follows_new_ones(gh, tmp_path):
     finally:
         follower.terminate()
         follower.wait(10)
+
+
+def test_named_contexts_switch_between_servers(gh, gatehouse_factory, tmp_path):
+    other = gatehouse_factory(name="gatehouse-second-context")
+    home = tmp_path / "ctx-home"
+    home.mkdir()
+
+    def run(*args, env=None, expect=0):
+        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, timeout=60, cwd=home,
+                           env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), **(env or {})})
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
+
+    first_org, second_org = uniq("ctxa"), uniq("ctxb")
+    check(gh.api("POST", "/v1/orgs", {"name": first_org}), 201)
+    check(other.api("POST", "/v1/orgs", {"name": second_org}), 201)
+    run("config", "set-context", "one", "--server", gh.admin_url, "--token", gh.token, "--cacert", str(gh.ca),
+        "--org", first_org)
+    run("config", "set-context", "two", "--server", other.admin_url, "--token", other.token, "--cacert", str(other.ca))
+    run("config", "use-context", "one")
+    names = {o["name"] for o in json.loads(run("org", "list", "-o", "json").stdout)}
+    assert first_org in names and second_org not in names, names
+    run("config", "use-context", "two")
+    names = {o["name"] for o in json.loads(run("org", "list", "-o", "json").stdout)}
+    assert second_org in names and first_org not in names, names
+    # GATEHOUSE_CONTEXT picks one per command; the context's org is the default org.
+    assert "org:         " + first_org in run("config", "show", env={"GATEHOUSE_CONTEXT": "one"}).stdout
+    unknown = run("org", "list", env={"GATEHOUSE_CONTEXT": "three"}, expect=1)
+    assert "no context 'three'" in unknown.stderr and "known: one, two" in unknown.stderr, unknown.stderr
+    assert run("config", "use-context", "three", expect=1).returncode == 1
+    shown = run("config", "show").stdout
+    assert gh.token not in shown and other.token not in shown, shown
+
+
+def test_apply_dry_run_shows_the_diff_and_changes_nothing(gh, tmp_path, upstream):
+    cli = gh.cli(tmp_path)
+    org = uniq("dry")
+    doc = (f"kind: org\nname: {org}\n---\nkind: function\norg: {org}\nname: echo\nruntime: http\n"
+           f"http: {{url: '{upstream.url}/base'}}\ntimeoutMs: 5000\n")
+    fresh = cli("apply", "-f", "-", "--dry-run", input=doc).stdout
+    assert f"+ org {org} would be created" in fresh and f"+ function {org}/echo would be created" in fresh, fresh
+    assert gh.api("GET", f"/v1/orgs/{org}").status_code == 404, "a dry run created the org"
+
+    cli("apply", "-f", "-", input=doc)
+    revision = check(gh.api("GET", f"/v1/orgs/{org}/functions/echo"), 200).json()["revision"]
+    same = cli("apply", "-f", "-", "--dry-run", input=doc).stdout
+    assert f"= org {org} unchanged" in same and f"= function {org}/echo unchanged" in same, same
+    changed = cli("apply", "-f", "-", "--dry-run", input=doc.replace("timeoutMs: 5000", "timeoutMs: 7000")).stdout
+    assert f"~ function {org}/echo would change:\n    timeoutMs: 5000 → 7000" in changed, changed
+    assert check(gh.api("GET", f"/v1/orgs/{org}/functions/echo"), 200).json()["revision"] == revision
