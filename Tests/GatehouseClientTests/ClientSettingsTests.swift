@@ -152,7 +152,8 @@ struct ClientSettingsTests {
         let login = try storeLogin()
         #expect(
             try resolve() == ClientSettings(
-                server: URL(string: "https://login.example:9443")!, token: nil, caCertificatePath: "/login/ca.pem", login: login))
+                server: URL(string: "https://login.example:9443")!, token: nil, caCertificatePath: "/login/ca.pem", login: login,
+                defaultOrg: login.org))
     }
 
     @Test func anExplicitTokenBeatsTheLogin() throws {
