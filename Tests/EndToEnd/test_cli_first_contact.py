@@ -97,6 +97,14 @@ def test_default_org_from_config_use_org_and_gatehouse_org(gh, tmp_path, upstrea
     assert [f["name"] for f in json.loads(cli("function", "list", "--org", first, "-o", "json").stdout)] == ["echo"]
 
 
+def new_org(gh, tmp_path: Path, prefix: str):
+    """The CLI against `gh` and a fresh org it created."""
+    cli = gh.cli(tmp_path)
+    org = uniq(prefix)
+    cli("org", "create", org)
+    return cli, org
+
+
 def python_function(cli, tmp_path: Path, org: str, name: str, source: str, *flags: str) -> None:
     code = tmp_path / f"{name}.py"
     code.write_text(source)
@@ -106,9 +114,7 @@ def python_function(cli, tmp_path: Path, org: str, name: str, source: str, *flag
 
 
 def test_invoke_prints_a_problem_readably_and_run_list_shows_logs(gh, tmp_path):
-    cli = gh.cli(tmp_path)
-    org = uniq("inv")
-    cli("org", "create", org)
+    cli, org = new_org(gh, tmp_path, "inv")
     python_function(cli, tmp_path, org, "chatty",
                     "import sys\ndef handle(request):\n    print('hello from the log', file=sys.stderr)\n"
                     "    return {'status': 200, 'body': 'ok'}\n")
@@ -131,9 +137,7 @@ def test_invoke_prints_a_problem_readably_and_run_list_shows_logs(gh, tmp_path):
 
 
 def test_deleting_a_used_function_names_every_route(gh, tmp_path, upstream):
-    cli = gh.cli(tmp_path)
-    org = uniq("del")
-    cli("org", "create", org)
+    cli, org = new_org(gh, tmp_path, "del")
     cli("function", "create", "echo", "--org", org, "--url", f"{upstream.url}/base")
     for route in ("alpha", "beta", "gamma"):
         cli("route", "create", route, "--org", org, "--function", "echo", "--path", f"/{route}")
@@ -176,9 +180,7 @@ def test_function_get_and_route_get_show_working_public_urls(gh, tmp_path, upstr
 
     from harness import ssl_context
 
-    cli = gh.cli(tmp_path)
-    org = uniq("urls")
-    cli("org", "create", org)
+    cli, org = new_org(gh, tmp_path, "urls")
     cli("function", "create", "echo", "--org", org, "--url", f"{upstream.url}/base")
     cli("route", "create", "echo", "--org", org, "--function", "echo", "--path", "/hello", "--path", "/items/{id}")
     shown = cli("route", "get", "echo", "--org", org).stdout
@@ -193,9 +195,7 @@ def test_function_get_and_route_get_show_working_public_urls(gh, tmp_path, upstr
 def test_logs_prints_recent_run_logs_and_follows_new_ones(gh, tmp_path):
     import time
 
-    cli = gh.cli(tmp_path)
-    org = uniq("logs")
-    cli("org", "create", org)
+    cli, org = new_org(gh, tmp_path, "logs")
     python_function(cli, tmp_path, org, "talker",
                     "import sys\ndef handle(request):\n    print('said ' + request.text, file=sys.stderr)\n"
                     "    return 'ok'\n")
