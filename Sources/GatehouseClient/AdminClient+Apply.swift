@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseModel
 
 /// Declarative operations over `ApplyDocument`s, as `gatehouse apply -f` and `delete -f` use them.
@@ -21,6 +22,47 @@ extension AdminClient {
             return .apiKey(try await putOrgScoped(apiKey))
         case .policy(let policy):
             return .policy(try await putOrgScoped(policy))
+        }
+    }
+
+    /// What applying one document did.
+    public enum ApplyOutcome: String, Sendable {
+        case created, configured
+        /// The server held exactly this already and wrote nothing (the revision stayed).
+        case unchanged
+    }
+
+    /// PUTs one document and says whether it created, changed or left the resource as it was.
+    public func applyReporting(_ document: ApplyDocument) async throws -> (ApplyDocument, ApplyOutcome) {
+        let before = try await storedRevision(of: document)
+        let stored = try await apply(document)
+        let outcome: ApplyOutcome =
+            if let before { stored.revision == before ? .unchanged : .configured } else { .created }
+        return (stored, outcome)
+    }
+
+    /// The stored resource's JSON; nil when there is none (404).
+    func stored(_ document: ApplyDocument) async throws -> JSONValue? {
+        let response = try await exchange(
+            .get, path: try ResourcePath.item(document.kind, name: document.name, org: document.org),
+            headers: [("Accept", "application/json, \(Problem.mediaType)")])
+        if response.status == 404 { return nil }
+        guard (200..<300).contains(response.status) else {
+            throw ProblemResponse.problem(status: response.status, contentType: response.contentType, body: response.body)
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: response.body)
+        } catch {
+            throw AdminClientError.invalidResponse("cannot read the \(document.kind.singular): \(error)")
+        }
+    }
+
+    private func storedRevision(of document: ApplyDocument) async throws -> Int64? {
+        guard case .object(let members) = try await stored(document) else { return nil }
+        switch members["revision"] {
+        case .integer(let revision): return revision
+        case .number(let revision): return Int64(revision)
+        default: return nil
         }
     }
 

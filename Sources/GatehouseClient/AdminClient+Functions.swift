@@ -26,15 +26,28 @@ extension AdminClient {
     }
 
     /// `PUT .../functions/{name}/code`: the function as stored, `building` until its runtime has
-    /// prepared the code.
-    public func uploadCode(_ upload: CodeUpload, function: String, org: String) async throws -> Function {
+    /// prepared the code. An upload larger than the server's limit (from `/v1/version`, when the
+    /// server has it) is refused here, before anything is sent; `progress` hears the bytes sent.
+    public func uploadCode(
+        _ upload: CodeUpload, function: String, org: String, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> Function {
+        if let limit = try await version()?.limits.maxCodeBytes, upload.bytes.count > limit {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
         let response = try await exchange(
             .put, path: ResourcePath.function(function, org: org, "code"),
             query: upload.filename.map { [("filename", $0)] } ?? [],
             headers: [("Accept", "application/json, \(Problem.mediaType)"), ("Content-Type", upload.contentType)],
-            body: upload.bytes)
+            body: upload.bytes, progress: progress)
         let checked = try Self.successful(response)
         return try decode(Function.self, from: checked, what: "the function")
+    }
+
+    /// `GET /v1/version`: the server's version and limits; nil from a server without it (404).
+    public func version() async throws -> ServerVersion? {
+        let response = try await exchange(.get, path: "/v1/version", headers: [("Accept", "application/json")])
+        if response.status == 404 { return nil }
+        return try decode(ServerVersion.self, from: try Self.successful(response), what: "the server's version")
     }
 
     /// `GET .../functions/{name}/code`: the upload as stored.
@@ -108,7 +121,13 @@ public struct RunPage: Decodable, Sendable {
 }
 
 extension OutputRenderer {
-    /// Runs as a table (ID, FUNCTION, STATUS, HTTP, ERROR, DURATION, AGE), or their JSON / YAML.
+    /// Whether a run has logs (`gatehouse run get` shows them): their size, or `-`.
+    static func logsCell(_ run: Run) -> String {
+        guard let logs = run.logs, !logs.isEmpty else { return "-" }
+        return "\(logs.utf8.count) B" + ((run.logsTruncated ?? false) ? "+" : "")
+    }
+
+    /// Runs as a table (ID, FUNCTION, STATUS, HTTP, ERROR, DURATION, MODE, LOGS, AGE), or their JSON / YAML.
     public func render(runs: [Run]) throws -> String {
         switch format {
         case .json: return try Self.json(.array(runs.map { try JSONValue(encoding: $0) }))
@@ -118,11 +137,11 @@ extension OutputRenderer {
                 [
                     run.id, run.function, run.status.rawValue, run.httpStatus.map(String.init) ?? "",
                     run.errorType?.rawValue ?? "", run.durationMs.map { TableCell.duration(milliseconds: $0) } ?? "",
-                    run.async ? "async" : "sync", TableCell.age(since: run.createdAt, now: now),
+                    run.async ? "async" : "sync", Self.logsCell(run), TableCell.age(since: run.createdAt, now: now),
                 ]
             }
             return TextTable(
-                headers: ["ID", "FUNCTION", "STATUS", "HTTP", "ERROR", "DURATION", "MODE", "AGE"], rows: rows
+                headers: ["ID", "FUNCTION", "STATUS", "HTTP", "ERROR", "DURATION", "MODE", "LOGS", "AGE"], rows: rows
             ).rendered
         }
     }

@@ -9,8 +9,6 @@ public final class AdminClient: Sendable {
     private let credential: Credential
     private let transport: any HTTPTransport
 
-    public static let defaultRequestTimeout: Duration = .seconds(30)
-
     /// How the client proves who it is.
     enum Credential: Sendable {
         case none
@@ -26,12 +24,13 @@ public final class AdminClient: Sendable {
     ///     tokens it refreshes are written back to `configFile`.
     ///   - caCertificatePath: a PEM file of CA certificates trusted in addition to the system's.
     ///   - insecure: skip certificate verification entirely (development only).
+    ///   - timeouts: to connect, and for each whole request.
     public convenience init(
         server: URL, token: String?, login: StoredLogin? = nil, configFile: ClientConfigStore? = nil,
-        caCertificatePath: String?, insecure: Bool, requestTimeout: Duration = AdminClient.defaultRequestTimeout
+        caCertificatePath: String?, insecure: Bool, timeouts: ClientTimeouts = .standard
     ) throws(AdminClientError) {
         let transport = try AsyncHTTPTransport(
-            server: server, caCertificatePath: caCertificatePath, insecure: insecure, requestTimeout: requestTimeout)
+            server: server, caCertificatePath: caCertificatePath, insecure: insecure, timeouts: timeouts)
         let credential: Credential =
             if let token { .bearer(token) } else if let login, let configFile {
                 .login(LoginSession(login: login, oauth: OAuthClient(server: server, transport: transport), store: configFile))
@@ -82,11 +81,12 @@ public final class AdminClient: Sendable {
     /// server answered, non-2xx included; the credential is handled as in `send`.
     func exchange(
         _ method: HTTPMethodName, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: Data? = nil
+        body: Data? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> HTTPExchangeResponse {
         var exchange = HTTPExchange(method: method, url: url(path: path, query: query))
         exchange.headers = headers
         exchange.body = body
+        exchange.progress = progress
         return try await perform(exchange)
     }
 

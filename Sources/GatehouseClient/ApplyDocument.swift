@@ -54,6 +54,20 @@ public enum ApplyDocument: Sendable, Equatable {
         }
     }
 
+    /// The stored revision (nil in a file).
+    public var revision: Int64? {
+        switch self {
+        case .org(let org): org.revision
+        case .function(let function): function.revision
+        case .route(let route): route.revision
+        case .secret(let secret): secret.revision
+        case .identityProvider(let provider): provider.revision
+        case .serviceAccount(let account): account.revision
+        case .apiKey(let apiKey): apiKey.revision
+        case .policy(let policy): policy.revision
+        }
+    }
+
     /// How messages name the resource: `org acme`, `function acme/hello`.
     public var label: String { kind.label(name: name, org: org) }
 }

@@ -1,24 +1,61 @@
 import Foundation
 import Yams
 
-/// The CLI's config file (`~/.config/gatehouse/config.yaml`): `server`, `token` and `cacert`,
-/// written by people, and `login`, written by `gatehouse login` and removed by `gatehouse logout`.
+/// The CLI's config file (`~/.config/gatehouse/config.yaml`): `server`, `token`, `cacert`,
+/// `connectTimeout` and `requestTimeout` (seconds), written by people; `org`, written by
+/// `gatehouse config use-org`; `contexts` (named servers, each with its `server`, `token`,
+/// `cacert` and `org`) and `context`, the one in use, written by `gatehouse config set-context`
+/// and `use-context`; and `login`, written by `gatehouse login` and removed by `gatehouse logout`.
 /// A key it does not know is an error rather than silently ignored, so a typo (`sever:`) does not
 /// send requests elsewhere.
 public struct ClientConfigFile: Sendable, Equatable {
     public var server: String?
     public var token: String?
     public var cacert: String?
+    public var org: String?
+    public var connectTimeout: String?
+    public var requestTimeout: String?
     public var login: StoredLogin?
+    /// Named servers; the one named by `context` (or `GATEHOUSE_CONTEXT`) stands in for the
+    /// file's own `server`, `token`, `cacert` and `org`.
+    public var contexts: [String: ClientContext] = [:]
+    public var context: String?
 
-    public init(server: String? = nil, token: String? = nil, cacert: String? = nil, login: StoredLogin? = nil) {
+    public init(
+        server: String? = nil, token: String? = nil, cacert: String? = nil, org: String? = nil,
+        connectTimeout: String? = nil, requestTimeout: String? = nil, login: StoredLogin? = nil
+    ) {
         self.server = server
         self.token = token
         self.cacert = cacert
+        self.org = org
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
         self.login = login
     }
 
-    static let keys = ["server", "token", "cacert", "login"]
+    /// The settings people write, in the file's order.
+    private var plainSettings: [(String, String?)] {
+        [("server", server), ("token", token), ("cacert", cacert), ("org", org),
+         ("connectTimeout", connectTimeout), ("requestTimeout", requestTimeout)]
+    }
+
+    static let keys = ["server", "token", "cacert", "org", "connectTimeout", "requestTimeout", "context", "contexts", "login"]
+
+    /// The file as a context makes it: the context's settings in place of the file's own.
+    func applying(context name: String?) throws(ClientSettingsError) -> ClientConfigFile {
+        guard let name else { return self }
+        guard let chosen = contexts[name] else {
+            let known = contexts.keys.sorted().joined(separator: ", ")
+            throw ClientSettingsError.unknownContext(name, known: known.isEmpty ? "none" : known)
+        }
+        var file = self
+        file.server = chosen.server
+        file.token = chosen.token
+        file.cacert = chosen.cacert
+        file.org = chosen.org ?? org
+        return file
+    }
 
     /// Reads the YAML text of a config file; `path` only names it in errors.
     static func parse(_ text: String, path: String) throws(ClientSettingsError) -> ClientConfigFile {
@@ -31,7 +68,21 @@ public struct ClientConfigFile: Sendable, Equatable {
         }
         guard let node, YAMLConversion.resolvedTag(of: node) != .null else { return ClientConfigFile() }
         let top = try StrictMapping(node, known: keys, what: "the file", path: path)
-        var file = ClientConfigFile(server: try top.string("server"), token: try top.string("token"), cacert: try top.string("cacert"))
+        var file = ClientConfigFile(
+            server: try top.string("server"), token: try top.string("token"), cacert: try top.string("cacert"),
+            org: try top.string("org"), connectTimeout: try top.string("connectTimeout"),
+            requestTimeout: try top.string("requestTimeout"))
+        file.context = try top.string("context")
+        if let contexts = top.node("contexts"), YAMLConversion.resolvedTag(of: contexts) != .null {
+            guard case .mapping(let mapping) = contexts else { throw invalid("'contexts' must be a mapping of names to settings") }
+            for (key, value) in mapping {
+                let name = key.string ?? ""
+                let fields = try StrictMapping(value, known: ClientContext.keys, what: "context '\(name)'", path: path)
+                file.contexts[name] = ClientContext(
+                    server: try fields.string("server"), token: try fields.string("token"),
+                    cacert: try fields.string("cacert"), org: try fields.string("org"))
+            }
+        }
         if let login = top.node("login"), YAMLConversion.resolvedTag(of: login) != .null {
             file.login = try StoredLogin(fields: StrictMapping(login, known: StoredLogin.keys, what: "'login'", path: path))
         }
@@ -41,12 +92,38 @@ public struct ClientConfigFile: Sendable, Equatable {
     /// The file's YAML text, keys in a fixed order; empty settings are left out.
     func yaml() throws -> String {
         var pairs: [(Node, Node)] = []
-        for (key, value) in [("server", server), ("token", token), ("cacert", cacert)] {
+        for (key, value) in plainSettings + [("context", context)] {
             if let value { pairs.append((Node(key), Node(value))) }
+        }
+        if !contexts.isEmpty {
+            let named = contexts.sorted { $0.key < $1.key }.map { (Node($0.key), $0.value.node()) }
+            pairs.append((Node("contexts"), .mapping(Node.Mapping(named))))
         }
         if let login { pairs.append((Node("login"), login.node())) }
         guard !pairs.isEmpty else { return "" }
         return try Yams.serialize(node: .mapping(Node.Mapping(pairs)))
+    }
+}
+
+/// One named server of the config file (`gatehouse config set-context`).
+public struct ClientContext: Sendable, Equatable {
+    public var server: String?
+    public var token: String?
+    public var cacert: String?
+    public var org: String?
+
+    public init(server: String? = nil, token: String? = nil, cacert: String? = nil, org: String? = nil) {
+        self.server = server
+        self.token = token
+        self.cacert = cacert
+        self.org = org
+    }
+
+    static let keys = ["server", "token", "cacert", "org"]
+
+    fileprivate func node() -> Node {
+        let values = [("server", server), ("token", token), ("cacert", cacert), ("org", org)]
+        return .mapping(Node.Mapping(values.compactMap { key, value in value.map { (Node(key), Node($0)) } }))
     }
 }
 

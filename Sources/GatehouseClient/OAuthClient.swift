@@ -12,10 +12,11 @@ public final class OAuthClient: Sendable {
     private let transport: any HTTPTransport
     private let ownsTransport: Bool
 
-    public convenience init(server: URL, caCertificatePath: String?, insecure: Bool) throws(AdminClientError) {
+    public convenience init(
+        server: URL, caCertificatePath: String?, insecure: Bool, timeouts: ClientTimeouts = .standard
+    ) throws(AdminClientError) {
         let transport = try AsyncHTTPTransport(
-            server: server, caCertificatePath: caCertificatePath, insecure: insecure,
-            requestTimeout: AdminClient.defaultRequestTimeout)
+            server: server, caCertificatePath: caCertificatePath, insecure: insecure, timeouts: timeouts)
         self.init(server: server, transport: transport, ownsTransport: true)
     }
 

@@ -34,6 +34,13 @@ public struct OutputRenderer: Sendable {
         }
     }
 
+    /// A value that is not a resource (the server's version) as JSON or YAML; a table is the
+    /// caller's, so `table` gives the JSON.
+    public func render(plain value: some Encodable) throws -> String {
+        let json = try JSONValue(encoding: value)
+        return format == .yaml ? try Self.yaml([json]) : try Self.json(json)
+    }
+
     /// The table of resources of one kind.
     public func table<R: DisplayableResource>(_ resources: [R]) -> TextTable {
         let isOrgScoped = R.kind != .org

@@ -13,12 +13,13 @@ struct ApplyCommand: AsyncParsableCommand {
             admin API takes them. An identity provider without 'clientSecret' keeps the one stored, \
             so files need not hold it. An API key created by apply has its key printed once (with \
             -o json|yaml, in its 'key' member); applying it again keeps the key. Prints \
-            '<kind> <org>/<name> configured' per document, or with -o json|yaml the stored resources.
+            '<kind> <org>/<name> created|configured|unchanged' per document (unchanged: the server \
+            held exactly that, and its revision stays), or with -o json|yaml the stored resources.
             """)
 
     @OptionGroup var source: DocumentFileOptions
 
-    @Flag(help: "Parse and validate the file without contacting the server.")
+    @Flag(help: "Show what applying would change (created, each changed field, unchanged) without changing anything.")
     var dryRun = false
 
     @OptionGroup(title: "Connection and output") var options: ClientOptions
@@ -26,19 +27,30 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let documents = ApplyDocument.orderedForApply(try source.documents())
         if dryRun {
-            for document in documents { ResourceOutput.confirm("\(document.label) configured (dry run)", options: options) }
-            if options.output != .table { Console.out(try options.renderer.renderMixed(documents)) }
+            if options.output != .table {
+                Console.out(try options.renderer.renderMixed(documents))
+                return
+            }
+            let lines = try await options.withClient { client in
+                var lines: [String] = []
+                for document in documents { lines += try await client.dryRunLines(for: document) }
+                return lines
+            }
+            Console.out(lines.joined(separator: "\n"))
             return
         }
         let stored = try await options.withClient { client in
             var stored: [ApplyDocument] = []
             for document in documents {
+                let outcome: AdminClient.ApplyOutcome
                 do {
-                    stored.append(try await client.apply(document))
+                    let (saved, result) = try await client.applyReporting(document)
+                    stored.append(saved)
+                    outcome = result
                 } catch {
                     throw OperationFailure(subject: document.label, underlying: error)
                 }
-                ResourceOutput.confirm("\(document.label) configured", options: options)
+                ResourceOutput.confirm("\(document.label) \(outcome.rawValue)", options: options)
                 // An API key the apply created carries its key, shown this once.
                 if case .apiKey(let apiKey) = stored.last, let key = apiKey.key {
                     Console.error("\(document.label) created; its key is shown now and never again: store it safely")

@@ -15,10 +15,21 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Do not verify the server's certificate (development only).")
     var insecure = false
 
+    @Option(help: "Seconds to wait for a connection. Default: $GATEHOUSE_CONNECT_TIMEOUT, then the config file's connectTimeout, then 10.")
+    var connectTimeout: Double?
+
+    @Option(help: "Seconds to wait for a whole request, body sent and answer read. Default: $GATEHOUSE_REQUEST_TIMEOUT, then the config file's requestTimeout, then 30.")
+    var requestTimeout: Double?
+
     /// The settings for these options; `token` is an explicit bearer token, if any.
     func resolve(token: String? = nil) throws -> (ClientSettingsResolver, ClientSettings) {
         let resolver = ClientSettingsResolver.current()
-        return (resolver, try resolver.resolve(server: server, token: token, caCertificatePath: caCertificate))
+        return (
+            resolver,
+            try resolver.resolve(
+                server: server, token: token, caCertificatePath: caCertificate, connectTimeout: connectTimeout,
+                requestTimeout: requestTimeout)
+        )
     }
 }
 
@@ -37,13 +48,16 @@ struct ClientOptions: ParsableArguments {
 
     /// Runs `body` with a client for the resolved settings, shutting the client down however
     /// `body` ends (an HTTP client left running would keep the process's event loop alive).
+    /// `requestTimeout` replaces the configured one (an invocation waits for its function).
     func withClient<T>(
-        requestTimeout: Duration = AdminClient.defaultRequestTimeout, _ body: (AdminClient) async throws -> T
+        requestTimeout: Duration? = nil, _ body: (AdminClient) async throws -> T
     ) async throws -> T {
         let (resolver, settings) = try connection.resolve(token: token)
+        var timeouts = settings.timeouts
+        if let requestTimeout { timeouts.request = requestTimeout }
         let client = try AdminClient(
             server: settings.server, token: settings.token, login: settings.login, configFile: resolver.configStore,
-            caCertificatePath: settings.caCertificatePath, insecure: connection.insecure, requestTimeout: requestTimeout)
+            caCertificatePath: settings.caCertificatePath, insecure: connection.insecure, timeouts: timeouts)
         return try await withResource(client, shutdown: client.shutdown, body)
     }
 }

@@ -12,7 +12,7 @@ struct FunctionCodeCommand: AsyncParsableCommand {
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Upload code: a directory (packed as .tar.gz), a .tar.gz, a .zip, or a single file.",
-            discussion: "The function is 'building' until its runtime has prepared the code; `gatehouse function get` shows when it is ready, or why not.")
+            discussion: "Shows the bytes sent on stderr, then waits while the function is 'building' until its runtime has prepared the code (ready, or the reason it is not). An upload over the server's --max-code-bytes is refused before it is sent.")
 
         @Argument(help: "The function's name.") var name: String
         @Argument(help: "The code: a directory, a .tar.gz/.tgz, a .zip, or one file (sent under its name).") var path: String
@@ -21,10 +21,13 @@ struct FunctionCodeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let upload = try await CodePackage.make(from: path)
+            let report = UploadProgress(total: upload.bytes.count)
             let function = try await options.withClient { client -> Function in
-                var function = try await client.uploadCode(upload, function: name, org: scope.orgName)
+                var function = try await client.uploadCode(
+                    upload, function: name, org: scope.orgName, progress: { report.sent($0) })
                 // The build is quick (unpack, find the handler, compile a module): wait for it,
                 // so a script can invoke right after.
+                report.building()
                 let deadline = ContinuousClock.now + .seconds(60)
                 while function.status?.state == .building, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(100))

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import GatehouseModel
 
 @main
 struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gatehouse", abstract: "A multi-tenant function gateway.",
+        commandName: "gatehouse", abstract: "A multi-tenant function gateway.", version: ServerVersion.current,
         subcommands: [
+            VersionCommand.self,
             ServeCommand.self,
             LoginCommand.self,
             LogoutCommand.self,
@@ -18,16 +20,22 @@ struct Gatehouse: AsyncParsableCommand {
             ResourceCommandGroup<APIKeyCommands>.self,
             ResourceCommandGroup<PolicyCommands>.self,
             RunCommands.self,
+            LogsCommand.self,
             InvokeCommand.self,
             SigningKeyCommands.self,
             ApplyCommand.self,
             DeleteFromFileCommand.self,
+            ConfigCommands.self,
         ])
 
     /// ArgumentParser's own `main`, with the exit codes scripts rely on: 1 for a failed
     /// operation (printed as `error: ...`), 2 for a usage error (ArgumentParser says 64).
     static func main() async {
         var command: any ParsableCommand
+        if let unknown = SubcommandSuggestion.problem(in: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            Console.error("error: \(unknown)")
+            Foundation.exit(2)
+        }
         do {
             command = try await asyncParseAsRoot(nil)
         } catch {

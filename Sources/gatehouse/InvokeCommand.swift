@@ -34,6 +34,16 @@ struct InvokeCommand: AsyncParsableCommand {
             return
         }
         if let runId = invocation.runId { Console.error("run \(runId)" + (invocation.status >= 400 ? ": HTTP \(invocation.status)" : "")) }
+        // A problem Gatehouse answered in the function's place (a timeout, a worker that did not
+        // start) is for a person to read: title, detail, request id, on stderr with its newline.
+        if invocation.status >= 400, options.output == .table,
+            invocation.contentType?.lowercased().hasPrefix(Problem.mediaType) == true
+        {
+            let problem = ProblemResponse.problem(
+                status: invocation.status, contentType: invocation.contentType, body: invocation.body)
+            Console.error("error: " + ErrorReport.describe(problem))
+            throw ExitCode(1)
+        }
         FileHandle.standardOutput.write(invocation.body)
         if invocation.status >= 400 { throw ExitCode(1) }
     }

@@ -24,7 +24,7 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (resolver, settings) = try connection.resolve()
-        let oauth = try OAuthClient(server: settings.server, caCertificatePath: settings.caCertificatePath, insecure: connection.insecure)
+        let oauth = try OAuthClient(server: settings.server, caCertificatePath: settings.caCertificatePath, insecure: connection.insecure, timeouts: settings.timeouts)
         let login = try await withResource(oauth, shutdown: oauth.shutdown) { oauth in
             let code = try await oauth.deviceCode(org: org, provider: provider)
             Console.error(Self.instructions(for: code, org: org))

@@ -27,12 +27,16 @@ protocol ResourceCommandKind {
     /// What create and update do once the resource is written (`function --code` uploads the
     /// code); the resource as it then is, or nil when there was nothing to do.
     static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value?
+
+    /// Where the edge serves the resource, for `get` (`edge` is the server's `edgeURL`).
+    static func publicURLs(of resource: Value, edge: String, client: AdminClient) async throws -> [String]
 }
 
 extension ResourceCommandKind {
     static func shownOnce(_ created: Value) -> String? { nil }
     static var extraSubcommands: [any ParsableCommand.Type] { [] }
     static func afterWrite(_ written: Value, fields: Fields, scope: Scope, client: AdminClient) async throws -> Value? { nil }
+    static func publicURLs(of resource: Value, edge: String, client: AdminClient) async throws -> [String] { [] }
 }
 
 /// The flags that set a resource's fields.
@@ -52,10 +56,27 @@ struct PlatformScope: ResourceScope {
 }
 
 struct OrgScope: ResourceScope {
-    @Option(name: .customLong("org"), help: "The org that owns the resource.")
-    var orgName: String
+    @Option(
+        name: .customLong("org"),
+        help: "The org that owns the resource. Default: $GATEHOUSE_ORG, then the config file's org (`gatehouse config use-org`), then the login's org.")
+    var explicitOrg: String?
+
+    /// `--org`, or the default org; set by `validate()`, which ArgumentParser runs after parsing.
+    private(set) var orgName = ""
 
     var org: String? { orgName }
+
+    mutating func validate() throws {
+        if let explicitOrg {
+            orgName = explicitOrg
+            return
+        }
+        let resolver = ClientSettingsResolver.current()
+        guard let org = try resolver.defaultOrg() else {
+            throw ValidationError("missing --org (or set a default: `gatehouse config use-org ORG`, or GATEHOUSE_ORG)")
+        }
+        orgName = org
+    }
 }
 
 extension ResourceCommandKind {

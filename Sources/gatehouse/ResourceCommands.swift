@@ -87,8 +87,13 @@ struct GetCommand<Kind: ResourceCommandKind>: AsyncParsableCommand {
     @OptionGroup(title: "Connection and output") var options: ClientOptions
 
     func run() async throws {
-        let resource = try await options.withClient { try await $0.get(Kind.Value.self, named: name, org: scope.org) }
+        let (resource, urls) = try await options.withClient { client in
+            let resource = try await client.get(Kind.Value.self, named: name, org: scope.org)
+            guard options.output == .table, let edge = try await client.version()?.edgeURL else { return (resource, [String]()) }
+            return (resource, try await Kind.publicURLs(of: resource, edge: edge, client: client))
+        }
         Console.out(try options.renderer.render(resource))
+        if !urls.isEmpty { Console.out("URLS:\n" + urls.map { "  \($0)" }.joined(separator: "\n")) }
     }
 }
 

@@ -139,8 +139,10 @@ class Gatehouse:
     READY_TIMEOUT = 60.0
     TERM_TIMEOUT = 30.0
 
-    def __init__(self, root: Path, extra_args: Sequence[str] = ()):
+    def __init__(self, root: Path, extra_args: Sequence[str] = (), plain: bool = True):
         self.root = Path(root)
+        # Without the plain listener the server runs as the README's quickstart starts it.
+        self.listener_names = ("public", "admin", "plain") if plain else ("public", "admin")
         self.data_dir = self.root / "data"
         self.certs_dir = self.root / "certs"
         self.log_path = self.root / "gatehouse.log"
@@ -192,7 +194,7 @@ class Gatehouse:
             "--certs-dir", str(self.certs_dir),
             "--public-addr", "127.0.0.1:0",
             "--admin-addr", "127.0.0.1:0",
-            "--plain-addr", "127.0.0.1:0",
+            *(["--plain-addr", "127.0.0.1:0"] if "plain" in self.listener_names else []),
             *self.extra_args,
         ]
 
@@ -234,8 +236,8 @@ class Gatehouse:
             try:
                 if step == "listeners.json":
                     doc = jsonlib.loads(listeners_file.read_text())
-                    if all(isinstance(doc.get(k), str) and doc[k] for k in ("public", "admin", "plain")):
-                        self.listeners = {k: doc[k] for k in ("public", "admin", "plain")}
+                    if all(isinstance(doc.get(k), str) and doc[k] for k in self.listener_names):
+                        self.listeners = {k: doc[k] for k in self.listener_names}
                         step = "ca.pem"
                 if step == "ca.pem" and self.ca.is_file() and self.ca.stat().st_size > 0:
                     step = "healthz"

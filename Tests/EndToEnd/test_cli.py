@@ -312,7 +312,7 @@ def test_apply_service_accounts_and_api_keys(cli, tmp_path):
           - pem: |
         """) + textwrap.indent(pem, " " * 6)
     first = cli("apply", "-f", "-", input=doc)
-    assert f"service-account {org}/ci configured" in first.stdout, first.stdout
+    assert f"service-account {org}/ci created" in first.stdout, first.stdout
     assert "gak_" in first.stdout and "never again" in first.stderr, (first.stdout, first.stderr)
     # Applying again updates: the key is kept and not shown.
     second = cli("apply", "-f", "-", "-o", "json", input=doc)

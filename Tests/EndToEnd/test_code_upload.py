@@ -142,8 +142,10 @@ def test_the_cli_from_a_directory_to_an_invoked_function_and_its_runs(gh, cli, t
     assert json.loads(called.stdout) == {"hello": '{"x": 1}'}
     run_id = called.stderr.split()[1]
     assert run_id.startswith("run_"), called.stderr
-    # A payload refused by schema.in: the problem on stdout, exit 1.
+    # A payload refused by schema.in: exit 1, the problem readable on stderr (its JSON with -o json).
     refused = cli("invoke", "hello", "--org", org, "--data", "[1]", expect=1)
+    assert refused.stdout == "" and refused.stderr.startswith("run ") and "error: " in refused.stderr, refused.stderr
+    refused = cli("invoke", "hello", "--org", org, "--data", "[1]", "-o", "json", expect=1)
     assert json.loads(refused.stdout)["status"] == 400
 
     queued = cli("invoke", "hello", "--org", org, "--data", "@" + str(schema), "--async")

@@ -76,7 +76,7 @@ def test_an_envelope_function_with_an_input_schema(gh, tmp_path):
     cli("function", "code", "upload", "orders", str(EXAMPLES / "python" / "orders.py"), "--org", org)
     ok = cli("invoke", "orders", "--org", org, "--data", '{"items": [{"qty": 2, "price": 1.5}]}')
     assert json.loads(ok.stdout) == {"total": 3.0, "items": 1, "caller": "platform-admin"}
-    bad = cli("invoke", "orders", "--org", org, "--data", '{"items": [{"qty": 0, "price": 1}]}', expect=1)
-    problem = json.loads(bad.stdout)  # the problem is the answer's body; stderr names the run and status
+    bad = cli("invoke", "orders", "--org", org, "--data", '{"items": [{"qty": 0, "price": 1}]}', "-o", "json", expect=1)
+    problem = json.loads(bad.stdout)  # with -o json the problem is on stdout; stderr names the run and status
     assert problem["type"].endswith("invalid-input") and [e["pointer"] for e in problem["errors"]] == ["/items/0/qty"], problem
     assert "HTTP 400" in bad.stderr

@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from harness import check, port_is_closed, require_tool, ssl_context, uniq
+from harness import Gatehouse, check, gatehouse_bin, port_is_closed, require_tool, ssl_context, uniq
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +261,42 @@ def test_sigterm_idle_exits_zero_and_restart_keeps_token_and_ca(gatehouse):
         with socket.create_connection((host, int(port)), timeout=5) as raw, ctx.wrap_socket(raw, server_hostname=host):
             pass
     assert token not in gh.log_text(), "the admin token appears in the server's log"
+
+
+# --- the URLs a wildcard bind advertises (issue 13, bug 4) -------------------------------------
+
+
+class WildcardGatehouse(Gatehouse):
+    """Bound as the defaults bind, to every address (on ephemeral ports); reached as localhost."""
+
+    def command(self) -> list[str]:
+        return [str(gatehouse_bin()), "serve", "--data-dir", str(self.data_dir), "--certs-dir", str(self.certs_dir),
+                "--public-addr", "0.0.0.0:0", "--admin-addr", "0.0.0.0:0"]
+
+    @property
+    def admin_url(self) -> str:
+        return f"https://localhost:{self.listeners['admin'].rsplit(':', 1)[1]}"
+
+
+def test_a_wildcard_bind_advertises_and_logs_localhost_urls(tmp_path):
+    gh = WildcardGatehouse(tmp_path / "wildcard", plain=False).start()
+    try:
+        edge_port = gh.listeners["public"].rsplit(":", 1)[1]
+        admin_port = gh.listeners["admin"].rsplit(":", 1)[1]
+        assert gh.listeners["admin"].startswith("0.0.0.0:"), gh.listeners
+        discovery = check(gh.api("GET", "/.well-known/openid-configuration"), 200).json()
+        assert discovery["issuer"] == f"https://localhost:{admin_port}", discovery
+        assert "0.0.0.0" not in json.dumps(discovery), discovery
+        ports = [(edge_port, admin_port)]
+        gh.restart()  # the URLs and the token's path are logged on every start, not only the first
+        ports.append((gh.listeners["public"].rsplit(":", 1)[1], gh.listeners["admin"].rsplit(":", 1)[1]))
+        ready = [line for line in gh.log_text().splitlines() if "gatehouse ready" in line]
+        assert len(ready) == 2, ready
+        for line, (edge, admin) in zip(ready, ports):
+            assert f"https://localhost:{edge}/{{org}}/..." in line, line
+            assert f"https://localhost:{admin}/v1" in line, line
+            assert str(gh.data_dir / "admin-token") in line, line
+            assert "localhost for the wildcard bind 0.0.0.0" in line, line
+        assert gh.token not in gh.log_text()
+    finally:
+        gh.close()

@@ -31,7 +31,7 @@ struct AdminClientTests {
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
         let client = try AdminClient(
             server: URL(string: "http://127.0.0.1:1")!, token: "t", caCertificatePath: nil, insecure: false,
-            requestTimeout: .seconds(5))
+            timeouts: ClientTimeouts(connect: .seconds(5), request: .seconds(5)))
         await #expect {
             _ = try await client.list(Org.self)
         } throws: { error in

@@ -152,7 +152,8 @@ struct ClientSettingsTests {
         let login = try storeLogin()
         #expect(
             try resolve() == ClientSettings(
-                server: URL(string: "https://login.example:9443")!, token: nil, caCertificatePath: "/login/ca.pem", login: login))
+                server: URL(string: "https://login.example:9443")!, token: nil, caCertificatePath: "/login/ca.pem", login: login,
+                defaultOrg: login.org))
     }
 
     @Test func anExplicitTokenBeatsTheLogin() throws {
@@ -171,5 +172,35 @@ struct ClientSettingsTests {
         #expect(settings.login == nil && settings.token == "local-token" && settings.caCertificatePath == nil)
         // The same server written with a trailing slash is the same server.
         #expect(try resolve(server: "https://login.example:9443/").login != nil)
+    }
+
+    @Test func timeoutsComeFromTheFlagThenTheEnvironmentThenTheFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try resolve().timeouts == .standard)
+        try write("connectTimeout: 3\nrequestTimeout: 4.5\n", to: home + "/.config/gatehouse/config.yaml")
+        #expect(try resolve().timeouts == ClientTimeouts(connect: .seconds(3), request: .milliseconds(4500)))
+        #expect(try resolve(["GATEHOUSE_REQUEST_TIMEOUT": "7"]).timeouts.request == .seconds(7))
+        let flagged = try resolver(["GATEHOUSE_REQUEST_TIMEOUT": "7"]).resolve(
+            server: nil, token: nil, caCertificatePath: nil, connectTimeout: 1, requestTimeout: 2)
+        #expect(flagged.timeouts == ClientTimeouts(connect: .seconds(1), request: .seconds(2)))
+    }
+
+    @Test func aTimeoutThatIsNotAPositiveNumberNamesItsSource() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(throws: ClientSettingsError.invalidTimeout("0", source: "GATEHOUSE_CONNECT_TIMEOUT")) {
+            try resolve(["GATEHOUSE_CONNECT_TIMEOUT": "0"])
+        }
+        try write("requestTimeout: soon\n", to: home + "/.config/gatehouse/config.yaml")
+        #expect(throws: ClientSettingsError.invalidTimeout("soon", source: home + "/.config/gatehouse/config.yaml (requestTimeout)")) {
+            try resolve()
+        }
+    }
+
+    @Test func theDefaultOrgComesFromTheEnvironmentThenTheFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try resolver().defaultOrg() == nil)
+        try write("org: acme\n", to: home + "/.config/gatehouse/config.yaml")
+        #expect(try resolver().defaultOrg() == "acme")
+        #expect(try resolve(["GATEHOUSE_ORG": "beta"]).defaultOrg == "beta")
     }
 }

@@ -3,7 +3,8 @@ import GatehouseIdentity
 import GatehouseModel
 import Hummingbird
 
-/// Every admin API call (`/v1/...`) is authenticated; only the OpenAPI document is public. The
+/// Every admin API call (`/v1/...`) is authenticated; only the OpenAPI document and the version
+/// (with the limits a client checks before it sends) are public. The
 /// principal (`AdminAuthenticator`) goes into the request context for the handlers, once
 /// `AdminAccess` has checked it may reach the path and `AdminAuthorizer` that its roles grant
 /// the operation.
@@ -12,7 +13,7 @@ struct AdminAuthMiddleware: RouterMiddleware {
     let authenticator: AdminAuthenticator
     let authorizer: AdminAuthorizer
 
-    static var publicPaths: Set<String> { ["/v1/openapi.json"] }
+    static var publicPaths: Set<String> { ["/v1/openapi.json", "/v1/version"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path

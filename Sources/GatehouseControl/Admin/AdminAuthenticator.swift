@@ -40,6 +40,12 @@ final class AdminAuthenticator: Sendable {
     }
 
     private func tokenPrincipal(_ bearer: String, now: Date) async throws -> Principal {
+        // Not JWT-shaped: most likely a mistyped admin token or API key, which are not JWTs, so
+        // "not three base64url segments" would only mislead.
+        guard bearer.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+            throw ChallengedProblem.invalidToken(
+                "the bearer token is not valid: it is not the platform admin token, an API key of this org, or a token Gatehouse issued")
+        }
         guard let verifier = try verifier() else { throw ChallengedProblem.invalidToken("the token issuer is starting") }
         switch await verifier.verify(bearer, now: now) {
         case .failure(let error):

@@ -8,7 +8,7 @@ enum AdminPaths {
         let scopedKinds = Set(ResourceKind.allCases.filter { $0 != .org }.map(\.rawValue))
         switch parts.count {
         case 1 where parts[0] == "healthz": return ["GET"]
-        case 2 where parts == ["v1", "openapi.json"]: return ["GET"]
+        case 2 where parts == ["v1", "openapi.json"] || parts == ["v1", "version"]: return ["GET"]
         case 2 where parts == [".well-known", "openid-configuration"] || parts == [".well-known", "jwks.json"]: return ["GET"]
         case 2 where parts == ["auth", "session"] || parts == ["auth", "signed-in"]: return ["GET"]
         case 2 where parts == ["auth", "device"]: return ["GET", "POST"]

@@ -6,7 +6,7 @@ import GatehouseStore
 import Hummingbird
 import Logging
 
-/// The control listener's routes: health, the OpenAPI document, Gatehouse's issuer documents
+/// The control listener's routes: health, the OpenAPI document, the version and limits, Gatehouse's issuer documents
 /// (`/.well-known/...`), and the admin API.
 enum AdminRouter {
     struct Dependencies: Sendable {
@@ -22,6 +22,11 @@ enum AdminRouter {
         var roles: RoleCatalog = RoleFiles.builtin()
         /// Invoking functions, runs and code; nil leaves those routes out (tests of the admin API alone).
         var functions: FunctionServices? = nil
+        /// What `/v1/version` reports of the server's limits.
+        var limits = ServerVersion.Limits(
+            maxCodeBytes: ServeConfiguration.defaultMaxCodeBytes, maxBodyBytes: ServeConfiguration.defaultMaxBodyBytes)
+        /// The edge's reachable URL, for `/v1/version` (nil when the router runs without an edge).
+        var edgeURL: String? = nil
         var logger: Logger
     }
 
@@ -36,6 +41,9 @@ enum AdminRouter {
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.openAPI.json)))
+        }
+        router.get("/v1/version") { _, _ in
+            try JSONResponse.make(.ok, ServerVersion(limits: dependencies.limits, edgeURL: dependencies.edgeURL))
         }
         WellKnownRoutes.register(on: router, issuer: dependencies.issuer)
         if let auth = dependencies.auth {

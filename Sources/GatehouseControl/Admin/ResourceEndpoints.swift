@@ -98,6 +98,11 @@ struct ResourceEndpoints<Rules: ResourceRules>: Sendable {
             if existing == nil { (resource, shownOnce) = try rules.created(resource, org: org) }
             try rules.checkWrite(resource, org: org, in: writer)
             let (storable, sealed) = try rules.storable(resource, org: org, existing: existing)
+            // A PUT of exactly what is stored writes nothing: the revision stays, so `apply -f`
+            // of an unchanged file reports `unchanged` and no new snapshot is built.
+            if let existing, sealed == existing.sealed, try ResourceCoding.encode(storable, key: key) == existing.body {
+                return (try rules.presented(try ResourceCoding.decode(existing, as: R.self), in: writer), false, [:])
+            }
             let saved = try writer.save(storable, org: org, sealed: sealed)
             return (try rules.presented(saved, in: writer), existing == nil, shownOnce)
         }

@@ -104,10 +104,15 @@ struct FunctionRules: ResourceRules {
 
     func checkDelete(_ function: Function, org: String, in store: any StoreReader) throws {
         let routes = try store.resources(Route.self, org: org, after: nil, limit: nil)
-        if let user = routes.first(where: { $0.function == function.name }) {
+        // Every route that uses it, so one answer says everything to delete or repoint.
+        let users = routes.filter { $0.function == function.name }.map(\.name)
+        if let first = users.first {
+            let named = users.map { "'\($0)'" }.joined(separator: ", ")
             throw Problem.conflict(
-                "function '\(function.name)' is used by route '\(user.name)'; delete or repoint the route first",
-                with: user.name)
+                users.count == 1
+                    ? "function '\(function.name)' is used by route \(named); delete or repoint the route first"
+                    : "function '\(function.name)' is used by \(users.count) routes: \(named); delete or repoint them first",
+                with: first)
         }
     }
 }

@@ -129,7 +129,10 @@ public enum GatehouseServer {
         let router = AdminRouter.build(
             .init(
                 store: store, sealer: sealer, verifier: verifier, health: health, openAPI: try OpenAPIDocument.load(),
-                issuer: issuerSlot, auth: auth, roles: roles, functions: functions, logger: logger))
+                issuer: issuerSlot, auth: auth, roles: roles, functions: functions,
+                limits: .init(maxCodeBytes: configuration.maxCodeBytes, maxBodyBytes: configuration.maxBodyBytes),
+                edgeURL: ReachableURL.https(for: edgeAddresses.public).url,
+                logger: logger))
         let controlTLS = { var tls = edgeTLS; tls.applicationProtocols = ["h2", "http/1.1"]; return tls }()
         let control = Application(
             router: router,
@@ -153,11 +156,17 @@ public enum GatehouseServer {
             onServerRunning: { channel in
                 let admin = channel.localAddress.map(ListenersFile.describe) ?? "?"
                 logger.notice("control listening", metadata: ["https": "\(admin)"])
-                controlURL.withLockedValue { if $0.isEmpty { $0 = "https://\(admin)" } }
+                let reachable = channel.localAddress.map(ReachableURL.https(for:))
+                let externalURL = configuration.externalURL ?? reachable?.url ?? "https://\(admin)"
+                controlURL.withLockedValue { if $0.isEmpty { $0 = externalURL } }
+                StartupBanner.log(
+                    edge: ReachableURL.https(for: edgeAddresses.public), admin: externalURL,
+                    adminDerivation: configuration.externalURL == nil ? reachable?.derivation : "--external-url",
+                    adminToken: dataDir.appendingPathComponent(AdminTokenBootstrap.fileName).path, logger: logger)
                 do {
                     // The issuer is the control listener's external URL, known now the port is bound.
                     let issuer = try TokenIssuer(
-                        configuration: .init(externalURL: configuration.externalURL ?? "https://\(admin)"),
+                        configuration: .init(externalURL: externalURL),
                         dataDirectory: dataDir, masterKey: sealer.derivedKey(for: "signing-keys"))
                     issuerSlot.install(issuer)
                     try await snapshots.install(issuer: issuer)

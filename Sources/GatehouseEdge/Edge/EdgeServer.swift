@@ -89,19 +89,31 @@ public final class EdgeServer: Service, Sendable {
         logger.info("edge: shutting down gracefully", metadata: ["grace_seconds": "\(configuration.shutdownGrace.nanoseconds / 1_000_000_000)"])
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
-        let drained = quiescing.map { helper in
+        // Only the listeners `bind()` opened: a helper that never saw a server channel never
+        // completes its promise, which made an idle server wait out the whole grace period.
+        let bound = configuration.plainPort == nil ? Array(quiescing.prefix(1)) : quiescing
+        let drained = bound.map { helper in
             let promise = loop.makePromise(of: Void.self)
             helper.initiateShutdown(promise: promise)
-            // A listener that was never bound has nothing to drain.
             return promise.futureResult.recover { _ in }
         }
         EventLoopFuture.andAllComplete(drained, on: loop).cascade(to: done)
-        let grace = configuration.shutdownGrace
-        let timeout = loop.scheduleTask(in: grace) { done.fail(ShutdownTimedOut()) }
+        let timeout = loop.scheduleTask(in: configuration.shutdownGrace) { done.fail(ShutdownTimedOut()) }
         do {
             try await done.futureResult.get()
         } catch {
-            logger.warning("edge: in-flight requests did not finish within the grace period; closing them")
+            // Every request still running has its timeout watched by its loop's sweeper.
+            var inFlight = 0
+            for member in group.makeIterator() {
+                inFlight += (try? await member.submit { [loops] in loops.state(for: member).timeouts.count }.get()) ?? 0
+            }
+            if inFlight > 0 {
+                logger.warning(
+                    "edge: \(inFlight) in-flight request(s) did not finish within the grace period; closing them",
+                    metadata: ["in_flight": "\(inFlight)"])
+            } else {
+                logger.info("edge: closing connections still open after the grace period")
+            }
         }
         timeout.cancel()
         loops.closeIdleUpstreams()
