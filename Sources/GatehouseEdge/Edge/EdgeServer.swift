@@ -236,6 +236,10 @@ enum EdgePipeline {
         try sync.addHandler(http2, position: .after(coalescing))
         try sync.addHandler(deferral, position: .after(http2))
         try sync.addHandler(management, position: .after(deferral))
+        // NIO's manager starts its idle timer on channelActive, which a handler added to a
+        // connection already active (after ALPN or the h2c sniff) never sees: without this, a
+        // connection that opens no stream would never be closed.
+        if channel.isActive { try sync.context(handler: deferral).fireChannelActive() }
     }
 
     static func configureHTTP1(
