@@ -144,9 +144,12 @@ def test_an_idle_http2_connection_gets_goaway_and_is_closed(gh, listener):
                 break
             try:
                 events = conn.receive_data(data)
-            except (h2.exceptions.ProtocolError, ValueError, KeyError):
+            except h2.exceptions.ProtocolError:
+                # GOAWAY and a PING in one read: h2 closes on the GOAWAY, then refuses the PING
+                # before returning the GOAWAY's event. Only a received GOAWAY closes it here.
+                goaway |= conn.state_machine.state == h2.connection.ConnectionState.CLOSED
                 assert goaway, "a protocol error before GOAWAY"
-                break  # h2 refuses frames (a PING) after GOAWAY: the connection is over
+                break
             for event in events:
                 goaway |= isinstance(event, h2.events.ConnectionTerminated)
             sock.sendall(conn.data_to_send())
