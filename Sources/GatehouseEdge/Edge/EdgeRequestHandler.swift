@@ -143,11 +143,11 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
         }
         switch state.snapshot.route(host: exchange.authority.map { Substring($0) }, target: target, method: head.method.rawValue) {
         case .notFound(let reason):
-            respond(.notFound(reason), to: exchange)
+            respond(.notFound(reason + trailingSlashHint(target, method: head.method)), to: exchange)
         case .methodNotAllowed(let allowed, let route):
+            exchange.route = route  // the log line names the route whose methods refused it
             // A preflight is the CORS policy's to answer, whether or not the route takes OPTIONS.
             if let route, route.edgeRules.cors != nil, EdgePolicyCheck.isPreflight(head) {
-                exchange.route = route
                 guard passesEdgeRules(head, route: route, exchange: exchange, context: context) else { return }
             }
             respond(
@@ -167,6 +167,17 @@ final class EdgeRequestHandler: ChannelInboundHandler, UpstreamExchange {
                 head.headers, rules: route.auth, identity: route.identity, now: Date())
             proceed(request, authentication, exchange: exchange, context: context)
         }
+    }
+
+    /// A 404 for `/acme/hello/` says so when `/acme/hello` is a route (only on the 404 path).
+    private func trailingSlashHint(_ target: RequestTarget, method: HTTPMethod) -> String {
+        guard target.rawPath.count > 1, target.rawPath.hasSuffix("/"),
+            let trimmed = try? RequestTarget(uri: String(target.rawPath.dropLast()) + target.query)
+        else { return "" }
+        if case .notFound = state.snapshot.route(host: exchange?.authority.map { Substring($0) }, target: trimmed, method: method.rawValue) {
+            return ""
+        }
+        return "; '\(trimmed.rawPath)' (without the trailing slash) is a route"
     }
 
     /// The request's host and body framing, which must be unambiguous before anything reads the

@@ -141,6 +141,7 @@ public final class EdgeServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext {
+                        try sync.addHandler(PlainHTTPOnTLSPortHandler())
                         try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
                         try sync.addHandler(HandshakeTimeoutHandler(timeout: timeouts.handshake, waitsForTLS: true))
                         try sync.addHandler(
