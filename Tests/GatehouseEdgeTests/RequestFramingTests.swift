@@ -168,6 +168,18 @@ import Testing
         #expect(action == .finish(headers(SettingsAckGate.maxHeld + 10)))
     }
 
+    @Test func aFrameThatIsNotHeldPassesBeforeItIsWhole() {
+        var gate = SettingsAckGate()
+        // garbage reading as a 16 MB frame of an unknown type: NIO must see it to refuse it
+        let garbage = [UInt8](repeating: 0xFF, count: 64)
+        #expect(gate.received(preface + garbage) == .forward(preface + garbage))
+        let data = frame(type: 0, stream: 1, length: 100)
+        var gate2 = SettingsAckGate()
+        #expect(gate2.received(preface + settings + data.prefix(20)) == .forward(preface + settings + data.prefix(20)))
+        #expect(gate2.received(data.dropFirst(20)) == .forward(Array(data.dropFirst(20))))
+        #expect(gate2.received(ack) == .finish(ack))
+    }
+
     @Test func givingUpPassesWhatWasHeldUnchanged() {
         var gate = SettingsAckGate()
         let big = headers(6 * 1024)

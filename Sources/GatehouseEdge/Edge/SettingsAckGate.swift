@@ -23,10 +23,10 @@ struct SettingsAckGate {
 
     static let prefaceLength = 24
     private static let frameHeaderLength = 9
-    private static let typeHeaders: UInt8 = 0x1
-    private static let typeSettings: UInt8 = 0x4
-    private static let typeContinuation: UInt8 = 0x9
-    private static let flagAck: UInt8 = 0x1
+    fileprivate static let typeHeaders: UInt8 = 0x1
+    fileprivate static let typeSettings: UInt8 = 0x4
+    fileprivate static let typeContinuation: UInt8 = 0x9
+    fileprivate static let flagAck: UInt8 = 0x1
 
     enum Action: Equatable {
         /// Pass these bytes on (possibly none) and keep watching.
@@ -35,64 +35,94 @@ struct SettingsAckGate {
         case finish([UInt8])
     }
 
-    /// Bytes received and not yet passed on.
+    /// Bytes received and not yet passed on: while holding, everything from the held frame on.
     private var buffer: [UInt8] = []
-    /// Where in `buffer` the next frame header starts: everything before it has been judged.
-    private var scan = 0
-    /// Where the held part of `buffer` starts (a large header block's first frame), if holding.
-    private var heldFrom: Int?
     /// Bytes of the client's connection preface not yet seen.
     private var prefaceLeft = SettingsAckGate.prefaceLength
-
-    var isHolding: Bool { heldFrom != nil }
+    /// Payload bytes of the current frame still to come. A frame that is not held passes as its
+    /// bytes arrive: the gate never waits for a whole frame it does not hold (garbage reading as
+    /// a 16 MB frame goes straight on, for NIO to refuse).
+    private var payloadLeft = 0
+    /// Whether a large header block is being held until the ACK.
+    private(set) var isHolding = false
+    /// While holding: where in `buffer` the next frame header starts.
+    private var heldScan = 0
 
     mutating func received(_ bytes: some Collection<UInt8>) -> Action {
         buffer.append(contentsOf: bytes)
-        if prefaceLeft > 0 {
-            let seen = min(prefaceLeft, buffer.count - scan)
-            scan += seen
-            prefaceLeft -= seen
-            if prefaceLeft > 0 { return release() }
-        }
-        while scan + Self.frameHeaderLength <= buffer.count {
-            let length = Int(buffer[scan]) << 16 | Int(buffer[scan + 1]) << 8 | Int(buffer[scan + 2])
-            let (type, flags) = (buffer[scan + 3], buffer[scan + 4])
-            let end = scan + Self.frameHeaderLength + length
-            if type == Self.typeSettings && flags & Self.flagAck != 0 && end <= buffer.count {
-                // The ACK goes first, then what was held, then the rest, in their order.
-                var out = buffer
-                if let heldFrom {
-                    out = Array(buffer[..<heldFrom]) + buffer[scan..<end] + buffer[heldFrom..<scan] + buffer[end...]
+        return isHolding ? scanHeld() : scanPassing()
+    }
+
+    /// Not holding: pass on the preface and frames as they come, until a large header block
+    /// (then hold) or the ACK (then finish).
+    private mutating func scanPassing() -> Action {
+        var passed = 0
+        while passed < buffer.count {
+            if prefaceLeft > 0 {
+                let n = min(prefaceLeft, buffer.count - passed)
+                prefaceLeft -= n
+                passed += n
+            } else if payloadLeft > 0 {
+                let n = min(payloadLeft, buffer.count - passed)
+                payloadLeft -= n
+                passed += n
+            } else {
+                guard let header = frameHeader(at: passed) else { break }
+                if header.isAck { return .finish(take(all: true)) }
+                if header.isHeaderBlock && header.length > Self.holdThreshold {
+                    let out = Array(buffer[..<passed])
+                    buffer.removeFirst(passed)
+                    isHolding = true
+                    heldScan = 0
+                    return scanHeld(passing: out)
                 }
+                passed += Self.frameHeaderLength
+                payloadLeft = header.length
+            }
+        }
+        let out = Array(buffer[..<passed])
+        buffer.removeFirst(passed)
+        return .forward(out)
+    }
+
+    /// Holding: look through the held frames for the ACK; it goes first, then all held bytes.
+    private mutating func scanHeld(passing before: [UInt8] = []) -> Action {
+        while let header = frameHeader(at: heldScan) {
+            let end = heldScan + Self.frameHeaderLength + header.length
+            if header.isAck {
+                let out = before + buffer[heldScan..<end] + buffer[..<heldScan] + buffer[end...]
                 buffer = []
                 return .finish(out)
             }
-            if heldFrom == nil, type == Self.typeHeaders || type == Self.typeContinuation, length > Self.holdThreshold {
-                heldFrom = scan
-            }
-            guard end <= buffer.count else { break }  // judged once it is whole
-            scan = end
+            heldScan = end
+            if heldScan > buffer.count { break }
         }
-        if let heldFrom, buffer.count - heldFrom > Self.maxHeld { return gaveUp() }
-        return release()
+        if buffer.count > Self.maxHeld { return .finish(before + take(all: true)) }
+        return .forward(before)
     }
 
     /// The client did not ACK in time (or held too much): everything goes on as it came.
-    mutating func gaveUp() -> Action {
+    mutating func gaveUp() -> Action { .finish(take(all: true)) }
+
+    private mutating func take(all: Bool) -> [UInt8] {
         let out = buffer
         buffer = []
-        return .finish(out)
+        return out
     }
 
-    /// Passes on what has been judged passable: all judged frames, or those before the held one.
-    private mutating func release() -> Action {
-        let count = heldFrom ?? scan
-        guard count > 0 else { return .forward([]) }
-        let out = Array(buffer[..<count])
-        buffer.removeFirst(count)
-        scan -= count
-        if heldFrom != nil { heldFrom = 0 }
-        return .forward(out)
+    private struct FrameHeader {
+        let length: Int
+        let type: UInt8
+        let flags: UInt8
+        var isAck: Bool { type == SettingsAckGate.typeSettings && flags & SettingsAckGate.flagAck != 0 }
+        var isHeaderBlock: Bool { type == SettingsAckGate.typeHeaders || type == SettingsAckGate.typeContinuation }
+    }
+
+    private func frameHeader(at offset: Int) -> FrameHeader? {
+        guard offset + Self.frameHeaderLength <= buffer.count else { return nil }
+        return FrameHeader(
+            length: Int(buffer[offset]) << 16 | Int(buffer[offset + 1]) << 8 | Int(buffer[offset + 2]),
+            type: buffer[offset + 3], flags: buffer[offset + 4])
     }
 }
 
