@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from harness import check, gatehouse_bin, uniq
+from harness import check, cli_at_home, gatehouse_bin, uniq
 
 
 @pytest.fixture(scope="module")
@@ -128,11 +128,7 @@ def test_the_context_option_wins_over_the_environment_and_the_current_context(gh
     home = tmp_path / "ctx-home"
     home.mkdir()
 
-    def run(*args, env=None, expect=0):
-        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, timeout=60, cwd=home,
-                           env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), **(env or {})})
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
+    run = cli_at_home(home)
 
     first, second = uniq("ctxopt"), uniq("ctxopt")
     for org in (first, second):
