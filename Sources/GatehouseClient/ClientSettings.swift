@@ -116,7 +116,7 @@ public struct ClientSettingsResolver: Sendable {
         return nonEmpty(environment["GATEHOUSE_ORG"]) ?? file.org ?? file.login?.org
     }
 
-    /// The context in use: `GATEHOUSE_CONTEXT`, then the file's `context`.
+    /// The context in use: `GATEHOUSE_CONTEXT` (the CLI's `--context` sets it), then the file's `context`.
     public func currentContext() throws(ClientSettingsError) -> String? {
         if let named = nonEmpty(environment["GATEHOUSE_CONTEXT"]) { return named }
         return try configStore.read().context

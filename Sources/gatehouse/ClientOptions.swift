@@ -7,6 +7,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The control listener's URL. Default: $GATEHOUSE_SERVER, then the config file, then the login's server, then https://localhost:9443.")
     var server: String?
 
+    /// Read before parsing (see `ContextArgument`); declared here for parsing and help.
+    @Option(help: "The config file's context to use (`gatehouse config set-context`). Default: $GATEHOUSE_CONTEXT, then the file's current context (`gatehouse config use-context`).")
+    var context: String?
+
     @Option(
         name: .customLong("cacert"),
         help: "A PEM CA certificate to trust. Default: $GATEHOUSE_CACERT, then the config file, then the login's, then ./certs/ca.pem.")

@@ -15,15 +15,21 @@ struct DeleteFromFileCommand: AsyncParsableCommand {
     func run() async throws {
         let documents = ApplyDocument.orderedForDelete(try source.documents())
         try await options.withClient { client in
-            for document in documents {
-                do {
-                    try await client.delete(document)
-                    ResourceOutput.confirm("\(document.label) deleted", options: options)
-                } catch let problem as Problem where problem.status == 404 {
-                    ResourceOutput.confirm("\(document.label) not found", options: options)
-                } catch {
-                    throw OperationFailure(subject: document.label, underlying: error)
-                }
+            try await Self.delete(documents, with: client, options: options)
+        }
+    }
+
+    /// Deletes `documents` in the order given, printing `<label> deleted` (or `not found`) for each;
+    /// stops at the first other failure. `apply --prune` deletes through this too.
+    static func delete(_ documents: [ApplyDocument], with client: AdminClient, options: ClientOptions) async throws {
+        for document in documents {
+            do {
+                try await client.delete(document)
+                ResourceOutput.confirm("\(document.label) deleted", options: options)
+            } catch let problem as Problem where problem.status == 404 {
+                ResourceOutput.confirm("\(document.label) not found", options: options)
+            } catch {
+                throw OperationFailure(subject: document.label, underlying: error)
             }
         }
     }

@@ -36,6 +36,7 @@ struct Gatehouse: AsyncParsableCommand {
             Console.error("error: \(unknown)")
             Foundation.exit(2)
         }
+        ContextArgument.select(from: Array(CommandLine.arguments.dropFirst()))
         do {
             command = try await asyncParseAsRoot(nil)
         } catch {

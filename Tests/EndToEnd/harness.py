@@ -73,6 +73,18 @@ def gatehouse_bin() -> Path:
     return path
 
 
+def cli_at_home(home: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """The CLI with only PATH and HOME (so its config file is under `home`) plus `env` per call;
+    each call asserts its exit code is `expect`."""
+    def run(*args: str, env: dict | None = None, expect: int = 0) -> subprocess.CompletedProcess:
+        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, timeout=60, cwd=home,
+                           env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), **(env or {})})
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
+
+    return run
+
+
 def check(resp: Any, *expected: int) -> Any:
     """Assert a status, showing the body when it is not what was expected; returns resp."""
     status = resp.status_code

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import check, gatehouse_bin, uniq
+from harness import check, cli_at_home, gatehouse_bin, uniq
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -233,11 +233,7 @@ def test_named_contexts_switch_between_servers(gh, gatehouse_factory, tmp_path):
     home = tmp_path / "ctx-home"
     home.mkdir()
 
-    def run(*args, env=None, expect=0):
-        p = subprocess.run([str(gatehouse_bin()), *args], capture_output=True, text=True, timeout=60, cwd=home,
-                           env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), **(env or {})})
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
+    run = cli_at_home(home)
 
     first_org, second_org = uniq("ctxa"), uniq("ctxb")
     check(gh.api("POST", "/v1/orgs", {"name": first_org}), 201)
