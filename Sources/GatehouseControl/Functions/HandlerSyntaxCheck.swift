@@ -38,14 +38,8 @@ enum HandlerSyntaxCheck {
 
     /// The file the bootstrap loads for `handler` (`main.handle`: `main.py`, or `main/__init__.py`).
     static func handlerFile(_ process: Function.ProcessRuntime, in code: URL) -> String? {
-        let module = process.handler.split(separator: ".").dropLast().joined(separator: "/")
-        let candidates: [String]
-        switch process.language {
-        case .python3: candidates = ["\(module).py", "\(module)/__init__.py"]
-        case .node: candidates = ["\(module).js", "\(module).cjs", "\(module)/index.js"]
-        case .exec: return nil
-        }
-        return candidates.first { FileManager.default.fileExists(atPath: code.appendingPathComponent($0).path) }
+        guard process.language != .exec else { return nil }
+        return process.handlerFileCandidates.first { FileManager.default.fileExists(atPath: code.appendingPathComponent($0).path) }
     }
 
     /// `node --check` prints `file:line`, the line, a caret, a blank line and `SyntaxError: …`.

@@ -82,14 +82,7 @@ public final class ProcessWorkerRuntime: FunctionRuntime {
         if process.language != .exec, interpreters[process.language] == nil {
             return Function.Status(state: .error, reason: "\(process.language.rawValue) is not installed on this Gatehouse")
         }
-        let parts = process.handler.split(separator: ".").map(String.init)
-        let module = parts.dropLast().joined(separator: "/")
-        let candidates: [String]
-        switch process.language {
-        case .python3: candidates = ["\(module).py", "\(module)/__init__.py"]
-        case .node: candidates = ["\(module).js", "\(module).cjs", "\(module)/index.js"]
-        case .exec: candidates = [process.handler]
-        }
+        let candidates = process.handlerFileCandidates
         let manager = FileManager.default
         guard let found = candidates.first(where: { manager.fileExists(atPath: code.appendingPathComponent($0).path) }) else {
             return Function.Status(
