@@ -68,7 +68,7 @@ struct SettingsAckGate {
                 passed += n
             } else {
                 guard let header = frameHeader(at: passed) else { break }
-                if header.isAck { return .finish(take(all: true)) }
+                if header.isAck { return .finish(takeAll()) }
                 if header.isHeaderBlock && header.length > Self.holdThreshold {
                     let out = Array(buffer[..<passed])
                     buffer.removeFirst(passed)
@@ -97,14 +97,15 @@ struct SettingsAckGate {
             heldScan = end
             if heldScan > buffer.count { break }
         }
-        if buffer.count > Self.maxHeld { return .finish(before + take(all: true)) }
+        if buffer.count > Self.maxHeld { return .finish(before + takeAll()) }
         return .forward(before)
     }
 
     /// The client did not ACK in time (or held too much): everything goes on as it came.
-    mutating func gaveUp() -> Action { .finish(take(all: true)) }
+    mutating func gaveUp() -> Action { .finish(takeAll()) }
 
-    private mutating func take(all: Bool) -> [UInt8] {
+    /// Everything buffered, which leaves the gate empty.
+    private mutating func takeAll() -> [UInt8] {
         let out = buffer
         buffer = []
         return out
